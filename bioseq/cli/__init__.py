@@ -1,0 +1,91 @@
+"""The ``bioseq`` command line: a click group whose subcommands load lazily.
+
+Each subcommand lives in its own module and is imported only when it runs, so
+``bioseq --help`` stays fast and never imports torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+
+import click
+
+from bioseq import __version__
+from bioseq.errors import BioseqError
+
+# Subcommand name -> (module under bioseq.cli, function name, one-line help).
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "encode": ("encode", "encode", "Encode sequences into one-hot or k-mer arrays."),
+    "models": ("models", "models", "List the model presets with their parameter counts."),
+    "train": ("train", "train", "Train a classifier and save the run directory."),
+    "evaluate": ("evaluate", "evaluate", "Evaluate a model on labelled data and write a report."),
+    "report": ("report", "report", "Compare several evaluated runs in one HTML page and CSV."),
+    "predict": ("predict", "predict", "Score new sequences with a trained model."),
+    "preprocess": ("preprocess", "preprocess", "Encode inputs once into an HDF5 store."),
+    "inspect": ("inspect", "inspect", "Print the summary of an HDF5 store or model file."),
+    "validate": ("validate", "validate", "Check HDF5 stores for truncation or corruption."),
+    "simulate": ("simulate", "simulate", "Generate labelled sequences with planted motifs."),
+    "workflow": ("workflow", "workflow", "Run or check the Snakemake workflow and its profiles."),
+}
+
+
+class LazyGroup(click.Group):
+    """Click group that imports a subcommand's module only when it is invoked."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module_name, attribute, _ = COMMANDS[cmd_name]
+        module = importlib.import_module(f"bioseq.cli.{module_name}")
+        return getattr(module, attribute)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Help text comes from the table above, so listing commands imports nothing.
+        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except BioseqError as error:
+            verbose = (ctx.obj or {}).get("verbosity", 0) > 0
+            if verbose:
+                logging.getLogger("bioseq").exception("failed")
+            click.echo(f"Error: {error}", err=True)
+            ctx.exit(1)
+
+
+def configure_logging(verbosity: int) -> None:
+    """Send bioseq's log records to stderr at the level that ``-v``/``-q`` chose."""
+    level = {-1: logging.WARNING, 0: logging.INFO}.get(verbosity, logging.DEBUG)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s",
+                                           datefmt="%H:%M:%S"))
+    root = logging.getLogger("bioseq")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="bioseq")
+@click.option("-v", "--verbose", count=True, help="More log output; -vv adds debug messages and tracebacks.")
+@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors on stderr.")
+@click.pass_context
+def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
+    """Train and apply deep-learning classifiers on DNA, RNA and protein sequences.
+
+    Data flows one way: FASTA or CSV/TSV (or an HDF5 store from
+    ``bioseq preprocess``) into ``bioseq train``, then ``bioseq evaluate``
+    and ``bioseq predict``. Run ``bioseq COMMAND --help`` for each command.
+    """
+    verbosity = -1 if quiet else verbose
+    ctx.ensure_object(dict)
+    ctx.obj["verbosity"] = verbosity
+    configure_logging(verbosity)

@@ -1,0 +1,1 @@
+"""Torch datasets, samplers, splits and augmentation over coded sequences."""

@@ -1,0 +1,1 @@
+"""Encoders: sequences to codes, one-hot arrays, k-mer counts and tokens."""

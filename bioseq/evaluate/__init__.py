@@ -1,0 +1,1 @@
+"""Evaluation: metrics, plots, HTML reports and run comparison."""

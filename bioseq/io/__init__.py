@@ -1,0 +1,1 @@
+"""Readers and writers: FASTA, CSV/TSV tables and the HDF5 store."""

@@ -1,0 +1,1 @@
+"""Model families (CNN, transformer), their registry and the model file."""

@@ -1,0 +1,1 @@
+"""Training engine: typed config, the Lightning system and the run directory."""
