@@ -53,6 +53,10 @@ class SequenceSet:
         Record ids worth a look, by reason (for example ``mixed_t_u``).
     sources : list of str
         Files the records came from.
+    descriptions : numpy.ndarray of shape (N,), dtype object, or None
+        FASTA header text after the id, when read from FASTA.
+    softmask : numpy.ndarray of shape (total,), dtype bool, or None
+        True where the input residue was lowercase; kept only on request.
     """
 
     ids: np.ndarray
@@ -66,6 +70,8 @@ class SequenceSet:
     transforms: Counter = field(default_factory=Counter)
     flagged: dict[str, list[str]] = field(default_factory=dict)
     sources: list[str] = field(default_factory=list)
+    descriptions: np.ndarray | None = None
+    softmask: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.alphabet = get_alphabet(self.alphabet)
@@ -85,6 +91,8 @@ class SequenceSet:
             raise ValueError(f"{len(self.labels)} labels for {len(self.ids)} sequences")
         if self.splits is not None:
             self.splits = np.asarray(self.splits, dtype=object)
+        if self.descriptions is not None:
+            self.descriptions = np.asarray(self.descriptions, dtype=object)
         if not isinstance(self.transforms, Counter):
             self.transforms = Counter(self.transforms)
 
@@ -162,6 +170,8 @@ class SequenceSet:
             offsets=offsets,
             labels=None if self.labels is None else self.labels[index],
             splits=None if self.splits is None else self.splits[index],
+            descriptions=None if self.descriptions is None else self.descriptions[index],
+            softmask=None if self.softmask is None else self.softmask[positions],
             transforms=Counter(self.transforms),
             flagged={key: list(value) for key, value in self.flagged.items()},
             sources=list(self.sources),
