@@ -1,0 +1,582 @@
+"""HDF5 sequence store: write once by streaming, read many times, check before use.
+
+A store holds a :class:`~bioseq.sequences.SequenceSet` on disk in format
+version :data:`FORMAT_VERSION`:
+
+``codes``
+    ``(total,)`` uint8, every sequence's codes one after another, in chunks of
+    :data:`CODE_CHUNK` residues compressed with deflate (gzip filter).
+``offsets``
+    ``(N + 1,)`` int64; sequence ``i`` is ``codes[offsets[i]:offsets[i + 1]]``.
+``ids`` and ``descriptions``
+    ``(N,)`` UTF-8 variable-length strings, read back as ``str``.
+``labels``
+    ``(N,)`` int64 class indices, or ``(N, K)`` float32 (multilabel, regression).
+``splits``
+    ``(N,)`` uint8 index into the ``split_names`` attribute.
+
+Root attributes record the format and its version, the alphabet, the task,
+class names, the counts of what the reader transformed, every source file's
+path, size, mtime and sha256, the bioseq version, and ``complete``, which is
+set last. The writer streams into a temporary file in the output's folder
+(``.NAME.HOST.PID.part``) and renames it when done, so no file with the final
+name is ever partial.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import logging
+import os
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import h5py
+import numpy as np
+
+from bioseq import __version__
+from bioseq.alphabet import Alphabet, get_alphabet
+from bioseq.errors import BioseqWarning, StoreError
+from bioseq.sequences import SequenceSet
+
+logger = logging.getLogger(__name__)
+
+#: Value of the ``format`` attribute that marks a bioseq store.
+FORMAT_NAME = "bioseq-store"
+#: Store layout version; readers reject any other version.
+FORMAT_VERSION = 1
+#: Residues per ``codes`` chunk (1 MiB): the unit of compression and of reading.
+CODE_CHUNK = 1 << 20
+#: Records per chunk of the per-record datasets (offsets, ids, labels, splits).
+RECORD_CHUNK = 1 << 16
+#: The 8-byte signature at the start of every HDF5 file (without a user block).
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+StaleAction = Literal["error", "warn", "ignore"]
+
+# The documented way around file systems that refuse HDF5's file locks.
+LOCKING_HINT = (
+    "set the environment variable HDF5_USE_FILE_LOCKING=FALSE, or pass locking=False "
+    "to bioseq.io.store.open_store; both are safe for reading a finished store, because "
+    "bioseq never modifies a store after writing it"
+)
+
+
+def is_store_file(path: str | os.PathLike[str]) -> bool:
+    """Tell whether ``path`` starts with the HDF5 signature.
+
+    Only the first 8 bytes are read, so this is cheap enough for format
+    detection. It says nothing about whether the file is a valid bioseq store.
+    """
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(len(HDF5_SIGNATURE)) == HDF5_SIGNATURE
+    except (IsADirectoryError, FileNotFoundError, PermissionError):
+        return False
+
+
+def temp_path_for(path: Path) -> Path:
+    """Return the temporary file name the writer of ``path`` streams into."""
+    return path.with_name(f".{path.name}.{socket.gethostname()}.{os.getpid()}.part")
+
+
+def find_partial_files(path: Path) -> list[Path]:
+    """List the temporary files that writers of ``path`` have left or are writing."""
+    pattern = str(path.with_name(f".{glob.escape(path.name)}.*.part"))
+    return sorted(Path(found) for found in glob.glob(pattern))
+
+
+def writer_is_alive(partial: Path, store_path: Path) -> bool | None:
+    """Tell whether the process that writes ``partial`` (a temp file of ``store_path``) runs.
+
+    Returns None when the writer runs on another host, which cannot be checked.
+    """
+    middle = partial.name[len(f".{store_path.name}.") : -len(".part")]
+    host, _, pid_text = middle.rpartition(".")
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return None
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+# --------------------------------------------------------------------- opening
+
+
+def _explain_open_failure(path: Path, error: OSError) -> StoreError:
+    """Turn an HDF5 open failure into a StoreError that names the file and the fix."""
+    text = str(error)
+    if "unable to lock file" in text or "errno = 37" in text:
+        if "errno = 11" in text or "temporarily unavailable" in text:
+            return StoreError(
+                f"{path}: another process holds a conflicting HDF5 lock on this file "
+                f"({text}); wait for it to finish, or {LOCKING_HINT}"
+            )
+        return StoreError(
+            f"{path}: the file system refused the HDF5 file lock (errno 37, no locks "
+            f"available; common on NFS). To read the store, {LOCKING_HINT}"
+        )
+    if "truncated file" in text:
+        size = path.stat().st_size if path.exists() else 0
+        return StoreError(
+            f"{path} is truncated or corrupt: the file has {size} bytes but its HDF5 header "
+            f"expects more ({text}); copy it again or rebuild it with bioseq preprocess"
+        )
+    if "file signature not found" in text:
+        return StoreError(
+            f"{path} is not an HDF5 file (no HDF5 signature); it is corrupt, or the path "
+            "names a FASTA/CSV file rather than a store"
+        )
+    return StoreError(f"{path}: failed to open the HDF5 store ({text}); it may be corrupt")
+
+
+def _open_hdf5(path: Path, locking: bool | None) -> h5py.File:
+    kwargs: dict[str, Any] = {}
+    if locking is not None:
+        kwargs["locking"] = locking
+    try:
+        return h5py.File(path, "r", **kwargs)
+    except FileNotFoundError as error:
+        raise _missing_store_error(path) from error
+    except OSError as error:
+        raise _explain_open_failure(path, error) from error
+
+
+def _missing_store_error(path: Path) -> StoreError:
+    partials = find_partial_files(path)
+    for partial in partials:
+        alive = writer_is_alive(partial, path)
+        if alive or alive is None:
+            return StoreError(
+                f"{path} is being written (incomplete): {partial.name} exists in the same "
+                "folder; wait for bioseq preprocess to finish, then read the store"
+            )
+    if partials:
+        names = ", ".join(p.name for p in partials)
+        return StoreError(
+            f"{path} not found; an interrupted bioseq preprocess left {names} behind. "
+            "Run bioseq preprocess again (it removes leftovers of dead writers)"
+        )
+    return StoreError(f"{path} not found")
+
+
+def _check_header(path: Path, handle: h5py.File, alphabet: str | Alphabet | None) -> None:
+    attrs = handle.attrs
+    if attrs.get("format") != FORMAT_NAME:
+        raise StoreError(
+            f"{path} is an HDF5 file but not a bioseq store (no format={FORMAT_NAME!r} "
+            "attribute); build stores with bioseq preprocess"
+        )
+    version = int(attrs.get("format_version", -1))
+    if version != FORMAT_VERSION:
+        raise StoreError(
+            f"{path} has store format version {version} (written by bioseq "
+            f"{attrs.get('bioseq_version', 'unknown')}); this bioseq {__version__} reads "
+            f"version {FORMAT_VERSION}. Rebuild it with bioseq preprocess --overwrite"
+        )
+    if not bool(attrs.get("complete", False)):
+        raise StoreError(
+            f"{path} is incomplete (its writer never finished: the 'complete' attribute is "
+            "not set); rebuild it with bioseq preprocess --overwrite"
+        )
+    if alphabet is not None:
+        expected = get_alphabet(alphabet).name
+        stored = str(attrs.get("alphabet"))
+        if stored != expected:
+            raise StoreError(
+                f"{path} holds {stored} sequences but {expected} was requested; "
+                f"pass --alphabet {stored} or use a store built for {expected}"
+            )
+    missing = [name for name in ("codes", "offsets", "ids") if name not in handle]
+    if missing:
+        raise StoreError(f"{path} is corrupt: datasets {missing} are missing")
+
+
+# ---------------------------------------------------------------- source hashes
+
+
+def hash_file(path: Path, block_size: int = 1 << 22) -> str:
+    """Compute the sha256 hex digest of a file, reading it in 4 MiB blocks."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(block_size):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def describe_source(path: Path, store_path: Path, digest: str) -> dict[str, Any]:
+    """Build the provenance record of one source file (path, size, mtime, sha256)."""
+    info = path.stat()
+    absolute = path.resolve()
+    try:
+        relative = os.path.relpath(absolute, store_path.resolve().parent)
+    except ValueError:
+        relative = str(absolute)
+    return {"path": str(absolute), "relative": relative, "size": info.st_size,
+            "mtime_ns": info.st_mtime_ns, "sha256": digest}
+
+
+def find_stale_sources(store_path: Path, sources: list[dict[str, Any]]) -> list[str]:
+    """List the sources that changed since the store was built.
+
+    A source is looked up at its recorded absolute path, then at its path
+    relative to the store. A file with the recorded size and mtime is taken as
+    unchanged; otherwise its sha256 decides. Missing sources are not stale,
+    because the store holds the data itself.
+    """
+    stale = []
+    for source in sources:
+        candidates = [Path(source["path"]), store_path.parent / source.get("relative", "")]
+        found = next((c for c in candidates if c.is_file()), None)
+        if found is None:
+            logger.debug("source %s of %s not found; not checked", source["path"], store_path)
+            continue
+        info = found.stat()
+        if info.st_size == source["size"] and info.st_mtime_ns == source["mtime_ns"]:
+            continue
+        if info.st_size == source["size"] and hash_file(found) == source["sha256"]:
+            continue
+        stale.append(
+            f"{found} (size {source['size']} -> {info.st_size} bytes, sha256 changed)"
+        )
+    return stale
+
+
+# --------------------------------------------------------------------- reading
+
+
+@dataclass
+class Store:
+    """An open, checked bioseq store; use :func:`open_store` to create one.
+
+    Datasets are read on request, so opening costs only the header. Close the
+    store (or use it as a context manager) to release the HDF5 handle.
+    """
+
+    path: Path
+    handle: h5py.File
+    alphabet: Alphabet
+    n_sequences: int
+    task: str | None
+    class_names: list[str] | None
+    split_names: list[str]
+    sources: list[dict[str, Any]]
+    transforms: dict[str, int]
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the HDF5 handle."""
+        self.handle.close()
+
+    @property
+    def offsets(self) -> np.ndarray:
+        """Start of each sequence in ``codes``, ``(N + 1,)`` int64 (read on each access)."""
+        return self.handle["offsets"][...]
+
+    @property
+    def has_labels(self) -> bool:
+        """Whether the store holds labels."""
+        return "labels" in self.handle
+
+    def ids(self) -> np.ndarray:
+        """Read every record id as ``str``, ``(N,)`` object array."""
+        return _read_strings(self.handle["ids"], self.path)
+
+    def splits(self) -> np.ndarray | None:
+        """Read each record's split name, ``(N,)`` object array, or None without splits."""
+        if "splits" not in self.handle:
+            return None
+        names = np.asarray(self.split_names, dtype=object)
+        return names[self.handle["splits"][...]]
+
+    def split_indices(self, split: str) -> np.ndarray:
+        """Return the record indices of one split, ascending ``(n,)`` int64.
+
+        Raises
+        ------
+        StoreError
+            If the store has no split membership or no record in ``split``.
+        """
+        if "splits" not in self.handle:
+            raise StoreError(
+                f"{self.path} has no split membership, so split {split!r} cannot be selected; "
+                "rebuild it with --split-column, or select records by index"
+            )
+        if split not in self.split_names:
+            raise StoreError(
+                f"{self.path} has no records in split {split!r}; splits present: "
+                f"{self.split_names}"
+            )
+        return np.flatnonzero(self.handle["splits"][...] == self.split_names.index(split))
+
+    def read(self, indices: np.ndarray | None = None) -> SequenceSet:
+        """Read the whole store, or the records at ``indices``, into a SequenceSet."""
+        handle = self.handle
+        offsets = handle["offsets"][...]
+        try:
+            codes = handle["codes"][...]
+        except OSError as error:
+            raise StoreError(
+                f"{self.path} is corrupt: reading the codes failed ({error}); rebuild it "
+                "with bioseq preprocess --overwrite"
+            ) from error
+        if len(codes) != offsets[-1]:
+            raise StoreError(
+                f"{self.path} is corrupt: offsets end at {int(offsets[-1])} but codes hold "
+                f"{len(codes)} residues"
+            )
+        descriptions = None
+        if "descriptions" in handle:
+            descriptions = _read_strings(handle["descriptions"], self.path)
+        whole = SequenceSet(
+            ids=self.ids(),
+            codes=codes,
+            offsets=offsets,
+            alphabet=self.alphabet,
+            labels=handle["labels"][...] if "labels" in handle else None,
+            class_names=self.class_names,
+            task=self.task,  # type: ignore[arg-type]
+            splits=self.splits(),
+            transforms=dict(self.transforms),  # type: ignore[arg-type]
+            flagged=json.loads(self.attrs.get("flagged", "{}")),
+            sources=[str(self.path)],
+            descriptions=descriptions,
+        )
+        return whole if indices is None else whole.subset(indices)
+
+
+def _read_strings(dataset: h5py.Dataset, path: Path) -> np.ndarray:
+    # h5py 3 returns variable-length strings as bytes; asstr() decodes them as UTF-8.
+    try:
+        values = dataset.asstr("utf-8")[...]
+    except UnicodeDecodeError as error:
+        raise StoreError(
+            f"{path}: dataset {dataset.name} holds bytes that are not valid UTF-8 ({error})"
+        ) from error
+    return np.asarray(values, dtype=object)
+
+
+def open_store(
+    path: str | os.PathLike[str],
+    *,
+    alphabet: str | Alphabet | None = None,
+    locking: bool | None = None,
+    on_stale: StaleAction = "error",
+) -> Store:
+    """Open a store for reading after checking that it is whole and current.
+
+    Parameters
+    ----------
+    path : path-like
+        The ``.h5`` store written by :func:`write_store`.
+    alphabet : str or Alphabet or None, default=None
+        Alphabet the caller expects; a store of another alphabet is rejected.
+    locking : bool or None, default=None
+        HDF5 file locking. None keeps HDF5's default (which honours
+        ``HDF5_USE_FILE_LOCKING``); False reads without locks, for file
+        systems that refuse them (NFS).
+    on_stale : {"error", "warn", "ignore"}, default="error"
+        What to do when a source file beside the store changed after the
+        store was built.
+
+    Returns
+    -------
+    Store
+
+    Raises
+    ------
+    StoreError
+        If the file is missing, being written, truncated, corrupt, not a
+        bioseq store, of another format version or alphabet, incomplete,
+        locked, or older than its changed sources (with ``on_stale="error"``).
+    """
+    store_path = Path(path)
+    if on_stale not in ("error", "warn", "ignore"):
+        raise ValueError(f"invalid on_stale {on_stale!r}; expected 'error', 'warn' or 'ignore'")
+    handle = _open_hdf5(store_path, locking)
+    try:
+        _check_header(store_path, handle, alphabet)
+        attrs = {key: _plain(value) for key, value in handle.attrs.items()}
+        sources = json.loads(attrs.get("sources", "[]"))
+        if on_stale != "ignore":
+            _report_stale(store_path, find_stale_sources(store_path, sources), on_stale)
+        class_names = json.loads(attrs.get("class_names", "null"))
+        store = Store(
+            path=store_path,
+            handle=handle,
+            alphabet=get_alphabet(attrs["alphabet"]),
+            n_sequences=int(attrs["n_sequences"]),
+            task=attrs.get("task") or None,
+            class_names=class_names,
+            split_names=json.loads(attrs.get("split_names", "[]")),
+            sources=sources,
+            transforms=json.loads(attrs.get("transforms", "{}")),
+            attrs=attrs,
+        )
+    except BaseException:
+        handle.close()
+        raise
+    return store
+
+
+def _report_stale(path: Path, stale: list[str], on_stale: StaleAction) -> None:
+    if not stale:
+        return
+    message = (
+        f"{path} is stale: its source files changed after it was built: {'; '.join(stale)}. "
+        "Rebuild it with bioseq preprocess ... --overwrite"
+    )
+    if on_stale == "error":
+        raise StoreError(message)
+    import warnings
+
+    warnings.warn(message, BioseqWarning, stacklevel=3)
+    logger.warning(message)
+
+
+def _plain(value: Any) -> Any:
+    """Convert an HDF5 attribute value to a plain Python value (bytes to str)."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def read_store(
+    path: str | os.PathLike[str],
+    *,
+    alphabet: str | Alphabet | None = None,
+    split: str | None = None,
+    locking: bool | None = None,
+    on_stale: StaleAction = "error",
+) -> SequenceSet:
+    """Read a whole store (or one split of it) into memory.
+
+    Parameters are those of :func:`open_store`, plus ``split`` to keep only
+    the records of one split.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from bioseq.sequences import SequenceSet
+    >>> from bioseq.io.store import write_store
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> data = SequenceSet.from_strings(["ACGT", "GGA"], ids=["s1", "s2"])
+    >>> _ = write_store(folder / "enc.h5", [data])
+    >>> back = read_store(folder / "enc.h5")
+    >>> back.ids.tolist(), back.sequence(1)
+    (['s1', 's2'], 'GGA')
+    """
+    with open_store(path, alphabet=alphabet, locking=locking, on_stale=on_stale) as store:
+        indices = None if split is None else store.split_indices(split)
+        result = store.read(indices)
+    logger.info("read %d records from store %s", len(result), path)
+    return result
+
+
+# ------------------------------------------------------------------ validation
+
+
+def validate_store(path: str | os.PathLike[str], *, deep: bool = True,
+                   locking: bool | None = None) -> list[str]:
+    """List what is wrong with one store; an empty list means it is valid.
+
+    The header, format version, ``complete`` attribute and dataset shapes are
+    always checked. With ``deep=True`` every ``codes`` chunk is decompressed,
+    which finds corrupt chunks through deflate's checksum. Source files that
+    changed are reported as well.
+    """
+    store_path = Path(path)
+    try:
+        store = open_store(store_path, locking=locking, on_stale="ignore")
+    except StoreError as error:
+        return [str(error)]
+    problems: list[str] = []
+    with store:
+        handle = store.handle
+        try:
+            offsets = handle["offsets"][...]
+            n = store.n_sequences
+            if offsets.shape != (n + 1,):
+                problems.append(f"{store_path}: offsets have shape {offsets.shape}, expected ({n + 1},)")
+            elif np.any(np.diff(offsets) < 0):
+                problems.append(f"{store_path}: offsets decrease, so the store is corrupt")
+            elif offsets[-1] != handle["codes"].shape[0]:
+                problems.append(
+                    f"{store_path}: offsets end at {int(offsets[-1])} but codes hold "
+                    f"{handle['codes'].shape[0]} residues"
+                )
+            for name in ("ids", "labels", "splits", "descriptions"):
+                if name in handle and handle[name].shape[0] != n:
+                    problems.append(
+                        f"{store_path}: dataset {name} has {handle[name].shape[0]} rows, expected {n}"
+                    )
+            if deep:
+                problems.extend(_check_chunks(store_path, handle["codes"]))
+        except (OSError, KeyError, ValueError) as error:
+            problems.append(f"{store_path} is corrupt: {error}")
+        problems.extend(
+            f"{store_path} is stale: {item}" for item in find_stale_sources(store_path, store.sources)
+        )
+    return problems
+
+
+def _check_chunks(path: Path, codes: h5py.Dataset) -> list[str]:
+    step = codes.chunks[0] if codes.chunks else CODE_CHUNK
+    for start in range(0, codes.shape[0], step):
+        try:
+            codes[start : start + step]
+        except OSError as error:
+            return [f"{path} is corrupt: codes chunk at residue {start} cannot be read ({error})"]
+    return []
+
+
+def check_stores(paths: list[str | os.PathLike[str]], *, deep: bool = False) -> None:
+    """Check several stores and raise one error that lists every bad one.
+
+    Multi-file commands call this before any work starts, so one run shows
+    all the files to fix.
+
+    Raises
+    ------
+    StoreError
+        If any store has a problem; the message has one line per problem.
+    """
+    problems = [problem for path in paths for problem in validate_store(path, deep=deep)]
+    if problems:
+        raise StoreError(
+            f"{len(problems)} problem(s) in {len(paths)} store(s):\n  " + "\n  ".join(problems)
+        )
+
+
+def iter_store_chunks(store: Store, records: int = RECORD_CHUNK) -> Iterator[tuple[int, int]]:
+    """Yield ``(start, stop)`` record ranges of at most ``records`` records."""
+    for start in range(0, store.n_sequences, records):
+        yield start, min(start + records, store.n_sequences)
+
+
+def __getattr__(name: str) -> Any:
+    # The writer lives in bioseq.io.store_writer, which imports this module; exporting it
+    # lazily here lets callers import everything from bioseq.io.store without a cycle.
+    if name in ("StoreWriter", "write_store"):
+        from bioseq.io import store_writer
+
+        return getattr(store_writer, name)
+    raise AttributeError(f"module 'bioseq.io.store' has no attribute {name!r}")

@@ -1,0 +1,465 @@
+"""Streaming writer of bioseq HDF5 stores (the layout is described in :mod:`bioseq.io.store`).
+
+Memory stays bounded by one input batch plus a few compressed 1 MiB chunks,
+whatever the input size. The ``codes`` chunks are deflated in a thread pool
+(isal when installed, else zlib; both release the GIL) and written with HDF5's
+direct chunk write, so compression overlaps with parsing the next batch.
+Source files are hashed in another thread for the same reason.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+import os
+import socket
+from collections import Counter, deque
+from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+
+from bioseq import __version__
+from bioseq.alphabet import PAD_CODE, Alphabet, get_alphabet
+from bioseq.errors import StoreError
+from bioseq.io.store import (
+    CODE_CHUNK,
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    RECORD_CHUNK,
+    describe_source,
+    find_partial_files,
+    hash_file,
+    temp_path_for,
+    writer_is_alive,
+)
+from bioseq.sequences import SequenceSet
+
+try:  # isal's deflate is about 4x faster than zlib's at level 1 and writes the same format.
+    from isal import isal_zlib as deflate
+except ImportError:  # isal has no wheels for some platforms; zlib reads and writes the same streams.
+    import zlib as deflate  # type: ignore[no-redef]
+
+logger = logging.getLogger(__name__)
+
+# Compressed code chunks waiting to be written; bounds memory to a few MiB.
+_MAX_PENDING_CHUNKS = 4
+_STRING = h5py.string_dtype("utf-8")
+
+
+class StoreWriter:
+    """Stream :class:`~bioseq.sequences.SequenceSet` batches into a new store.
+
+    Use it as a context manager: leaving the block normally finishes the
+    store (sets ``complete`` and renames the temporary file), and leaving it
+    through an exception deletes the temporary file.
+
+    Parameters
+    ----------
+    path : path-like
+        Final store path, usually ending in ``.h5``.
+    alphabet : str or Alphabet
+        Alphabet of every batch.
+    overwrite : bool, default=False
+        Replace an existing store. The old file stays intact (and readable by
+        processes that have it open) until the new one is renamed over it.
+    sources : sequence of path-like, default=()
+        Input files, recorded with their size, mtime and sha256 so that a
+        later read can tell when a source changed.
+    compression_level : int, default=1
+        Deflate level (0-9) of the ``codes`` chunks.
+    metadata : dict or None, default=None
+        Extra JSON-able facts to record in the ``input`` attribute (reader
+        options, for example).
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        alphabet: str | Alphabet,
+        overwrite: bool = False,
+        sources: Sequence[str | os.PathLike[str]] = (),
+        compression_level: int = 1,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        self.path = Path(path)
+        self.alphabet = get_alphabet(alphabet)
+        if not 0 <= compression_level <= 9:
+            raise ValueError(f"invalid compression_level {compression_level}; expected 0-9")
+        self.compression_level = compression_level
+        self.metadata = dict(metadata or {})
+        if self.path.exists() and not overwrite:
+            raise StoreError(
+                f"{self.path} already exists; pass --overwrite (overwrite=True) to replace it"
+            )
+        if not self.path.parent.is_dir():
+            raise StoreError(f"output folder {self.path.parent} does not exist")
+        for partial in find_partial_files(self.path):
+            alive = writer_is_alive(partial, self.path)
+            if alive is False:
+                logger.info("removing %s, left by an interrupted writer", partial)
+                partial.unlink(missing_ok=True)
+            else:
+                raise StoreError(
+                    f"{self.path} is being written by another process ({partial.name} exists); "
+                    "wait for it to finish or write to another path"
+                )
+        self.temp_path = temp_path_for(self.path)
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="bioseq-store")
+        self._hashes = [(Path(s), self._pool.submit(hash_file, Path(s))) for s in sources]
+        self._file = h5py.File(self.temp_path, "w")
+        self._create_datasets()
+        self._buffer = np.zeros(CODE_CHUNK, dtype=np.uint8)
+        self._buffered = 0
+        self._n_chunks = 0
+        self._pending: deque[tuple[int, Future[bytes]]] = deque()
+        self._n_records = 0
+        self._n_residues = 0
+        self._min_length: int | None = None
+        self._max_length = 0
+        self._task: str | None = None
+        self._labelled: bool | None = None
+        self._class_names: list[str] = []
+        self._first_class_names: list[str] | None = None
+        self._class_lists_differ = False
+        self._split_names: list[str] = []
+        self._has_splits: bool | None = None
+        self._transforms: Counter = Counter()
+        self._flagged: dict[str, list[str]] = {}
+        self._closed = False
+        self.finish_summary: dict[str, Any] = {}
+
+    def _create_datasets(self) -> None:
+        f = self._file
+        f.attrs["format"] = FORMAT_NAME
+        f.attrs["format_version"] = FORMAT_VERSION
+        f.attrs["complete"] = False
+        f.attrs["alphabet"] = self.alphabet.name
+        f.attrs["bioseq_version"] = __version__
+        f.create_dataset("codes", shape=(0,), maxshape=(None,), dtype=np.uint8,
+                         chunks=(CODE_CHUNK,), compression="gzip",
+                         compression_opts=self.compression_level)
+        offsets = f.create_dataset("offsets", shape=(1,), maxshape=(None,), dtype=np.int64,
+                                   chunks=(RECORD_CHUNK,), compression="gzip", compression_opts=1)
+        offsets[0] = 0
+        f.create_dataset("ids", shape=(0,), maxshape=(None,), dtype=_STRING,
+                         chunks=(RECORD_CHUNK,), compression="gzip", compression_opts=1)
+
+    def __enter__(self) -> StoreWriter:
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is None:
+            self.finish()
+        else:
+            self.abort()
+
+    # ------------------------------------------------------------- appending
+
+    def append(self, batch: SequenceSet) -> None:
+        """Append the records of one batch.
+
+        Raises
+        ------
+        StoreError
+            If the batch's alphabet, task, labels or split membership do not
+            match the batches before it.
+        """
+        if batch.alphabet.name != self.alphabet.name:
+            raise StoreError(
+                f"batch from {batch.sources or 'input'} is {batch.alphabet.name}, but "
+                f"{self.path} is being written as {self.alphabet.name}"
+            )
+        n = len(batch)
+        if n == 0:
+            return
+        self._append_codes(batch.codes)
+        lengths = batch.lengths
+        self._min_length = min(int(lengths.min()), self._min_length or int(lengths.min()))
+        self._max_length = max(int(lengths.max()), self._max_length)
+        self._extend("offsets", batch.offsets[1:] + self._n_residues, start=self._n_records + 1)
+        self._extend("ids", np.asarray(batch.ids, dtype=object), start=self._n_records)
+        self._append_labels(batch)
+        self._append_splits(batch)
+        if batch.descriptions is not None:
+            if "descriptions" not in self._file:
+                self._file.create_dataset("descriptions", shape=(self._n_records,),
+                                          maxshape=(None,), dtype=_STRING,
+                                          chunks=(RECORD_CHUNK,), compression="gzip",
+                                          compression_opts=1)
+            self._extend("descriptions", batch.descriptions, start=self._n_records)
+        self._transforms.update(batch.transforms)
+        for reason, ids in batch.flagged.items():
+            self._flagged.setdefault(reason, []).extend(ids)
+        self._n_records += n
+        self._n_residues += int(batch.offsets[-1])
+
+    def _extend(self, name: str, values: np.ndarray, *, start: int) -> None:
+        dataset = self._file[name]
+        stop = start + len(values)
+        dataset.resize((stop, *dataset.shape[1:]))
+        dataset[start:stop] = values
+
+    def _append_codes(self, codes: np.ndarray) -> None:
+        position = 0
+        while position < len(codes):
+            take = min(CODE_CHUNK - self._buffered, len(codes) - position)
+            self._buffer[self._buffered : self._buffered + take] = codes[position : position + take]
+            self._buffered += take
+            position += take
+            if self._buffered == CODE_CHUNK:
+                self._submit_chunk()
+
+    def _submit_chunk(self) -> None:
+        # Chunks always hold CODE_CHUNK residues; the dataset's extent hides the padding.
+        self._buffer[self._buffered :] = 0
+        data = self._buffer.tobytes()
+        future = self._pool.submit(deflate.compress, data, self.compression_level)
+        self._pending.append((self._n_chunks, future))
+        self._n_chunks += 1
+        self._buffered = 0
+        while len(self._pending) > _MAX_PENDING_CHUNKS:
+            self._write_pending_chunk()
+
+    def _write_pending_chunk(self) -> None:
+        index, future = self._pending.popleft()
+        codes = self._file["codes"]
+        if codes.shape[0] < (index + 1) * CODE_CHUNK:
+            codes.resize(((index + 1) * CODE_CHUNK,))
+        codes.id.write_direct_chunk((index * CODE_CHUNK,), future.result())
+
+    def _append_labels(self, batch: SequenceSet) -> None:
+        labelled = batch.labels is not None
+        if self._labelled is None:
+            self._labelled = labelled
+            self._task = batch.task
+        if labelled != self._labelled:
+            raise StoreError(
+                f"batch from {batch.sources or 'input'} is {'' if labelled else 'un'}labelled "
+                "but earlier batches are not; label every input or none"
+            )
+        if not labelled:
+            return
+        if batch.task != self._task:
+            raise StoreError(
+                f"batch from {batch.sources or 'input'} has task {batch.task!r} but earlier "
+                f"batches have {self._task!r}"
+            )
+        labels = np.asarray(batch.labels)
+        names = list(batch.class_names or [])
+        if self._first_class_names is None:
+            self._first_class_names = names
+        elif names != self._first_class_names:
+            self._class_lists_differ = True
+        if batch.task in ("binary", "multiclass"):
+            labels = self._to_global_classes(labels.astype(np.int64), names)
+        elif self._class_lists_differ:
+            raise StoreError(
+                f"batch from {batch.sources or 'input'} has label columns {names} but earlier "
+                f"batches have {self._first_class_names}"
+            )
+        if "labels" not in self._file:
+            self._file.create_dataset("labels", shape=(0, *labels.shape[1:]),
+                                      maxshape=(None, *labels.shape[1:]), dtype=labels.dtype,
+                                      chunks=(RECORD_CHUNK, *labels.shape[1:]),
+                                      compression="gzip", compression_opts=1)
+        self._extend("labels", labels, start=self._n_records)
+
+    def _to_global_classes(self, labels: np.ndarray, names: list[str]) -> np.ndarray:
+        # Each batch may carry its own class list; map it to one list in first-seen order.
+        lookup = np.zeros(max(len(names), 1), dtype=np.int64)
+        for local, name in enumerate(names):
+            if name not in self._class_names:
+                self._class_names.append(name)
+            lookup[local] = self._class_names.index(name)
+        valid = labels >= 0
+        result = labels.copy()
+        result[valid] = lookup[labels[valid]]
+        return result
+
+    def _append_splits(self, batch: SequenceSet) -> None:
+        has_splits = batch.splits is not None
+        if self._has_splits is None:
+            self._has_splits = has_splits
+            if has_splits:
+                self._file.create_dataset("splits", shape=(0,), maxshape=(None,), dtype=np.uint8,
+                                          chunks=(RECORD_CHUNK,), compression="gzip",
+                                          compression_opts=1)
+        if has_splits != self._has_splits:
+            raise StoreError(
+                f"batch from {batch.sources or 'input'} {'has' if has_splits else 'lacks'} split "
+                "membership but earlier batches do not; give every input a split column or none"
+            )
+        if not has_splits:
+            return
+        splits = np.asarray(batch.splits, dtype=object)
+        for name in dict.fromkeys(splits.tolist()):
+            if name not in self._split_names:
+                self._split_names.append(str(name))
+        lookup = {name: index for index, name in enumerate(self._split_names)}
+        self._extend("splits", np.array([lookup[s] for s in splits], dtype=np.uint8),
+                     start=self._n_records)
+
+    # -------------------------------------------------------------- finishing
+
+    def finish(self) -> dict[str, Any]:
+        """Write the remaining chunks and attributes, set ``complete`` and rename.
+
+        Returns
+        -------
+        dict
+            The store's summary attributes (counts, lengths, classes, sources).
+        """
+        if self._closed:
+            raise StoreError(f"{self.path}: the writer is already closed")
+        try:
+            self.finish_summary = self._finish_file()
+        except BaseException:
+            self.abort()
+            raise
+        self._closed = True
+        return self.finish_summary
+
+    def _finish_file(self) -> dict[str, Any]:
+        if self._buffered:
+            self._submit_chunk()
+        while self._pending:
+            self._write_pending_chunk()
+        self._file["codes"].resize((self._n_residues,))
+        class_names = self._final_class_names()
+        sources = [describe_source(path, self.path, future.result())
+                   for path, future in self._hashes]
+        lengths_equal = self._n_records > 0 and self._min_length == self._max_length
+        attrs = {
+            "n_sequences": self._n_records,
+            "n_residues": self._n_residues,
+            "min_length": self._min_length or 0,
+            "max_length": self._max_length,
+            "task": self._task or "",
+            "class_names": json.dumps(class_names),
+            "split_names": json.dumps(self._split_names),
+            "transforms": json.dumps(dict(self._transforms)),
+            "flagged": json.dumps(self._flagged),
+            "sources": json.dumps(sources),
+            "input": json.dumps({
+                "codes": "uint8 index into the alphabet's symbols",
+                "layout": "fixed" if lengths_equal else "ragged",
+                "fixed_length": self._min_length if lengths_equal else None,
+                "alphabet_symbols": self.alphabet.symbols,
+                "pad_code": PAD_CODE,
+                **self.metadata,
+            }),
+            "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            "writer_host": socket.gethostname(),
+        }
+        for key, value in attrs.items():
+            self._file.attrs[key] = value
+        self._file.flush()
+        # 'complete' is set last, so a store without it was never finished.
+        self._file.attrs["complete"] = True
+        self._file.close()
+        self._pool.shutdown()
+        _fsync(self.temp_path)
+        os.replace(self.temp_path, self.path)
+        _fsync(self.path.parent)
+        logger.info("wrote %d records (%d residues) to %s", self._n_records, self._n_residues,
+                    self.path)
+        return {**attrs, "class_names": class_names, "sources": sources}
+
+    def _final_class_names(self) -> list[str] | None:
+        if not self._labelled:
+            return None
+        if self._task not in ("binary", "multiclass"):
+            return self._first_class_names
+        if not self._class_lists_differ:
+            # Every batch had the same list (declared classes, say): keep its order.
+            return self._class_names
+        # NOTE: batches disagreed on their class lists, so classes are sorted by name; the
+        # binary positive class is then the second name in sorted order.
+        final = sorted(self._class_names)
+        if final != self._class_names:
+            mapping = np.array([final.index(name) for name in self._class_names], dtype=np.int64)
+            labels = self._file["labels"]
+            for start in range(0, labels.shape[0], RECORD_CHUNK):
+                block = labels[start : start + RECORD_CHUNK]
+                valid = block >= 0
+                block[valid] = mapping[block[valid]]
+                labels[start : start + RECORD_CHUNK] = block
+        logger.info("input batches listed different classes; stored them sorted: %s", final)
+        return final
+
+    def abort(self) -> None:
+        """Close and delete the temporary file; the final path is left untouched."""
+        if self._closed:
+            return
+        self._closed = True
+        for _, future in self._pending:
+            future.cancel()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        try:
+            self._file.close()
+        finally:
+            self.temp_path.unlink(missing_ok=True)
+
+
+def _fsync(path: Path) -> None:
+    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) if path.is_dir() else os.O_RDONLY
+    descriptor = os.open(path, flags)
+    try:
+        os.fsync(descriptor)
+    except OSError:  # some file systems refuse fsync on folders; the rename still happened
+        pass
+    finally:
+        os.close(descriptor)
+
+
+def write_store(
+    path: str | os.PathLike[str],
+    batches: Iterable[SequenceSet],
+    *,
+    alphabet: str | Alphabet | None = None,
+    overwrite: bool = False,
+    sources: Sequence[str | os.PathLike[str]] = (),
+    compression_level: int = 1,
+    metadata: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Stream batches of records into a new store and return its summary.
+
+    Parameters
+    ----------
+    path : path-like
+        Final store path.
+    batches : iterable of SequenceSet
+        Records in store order; a streaming reader's output keeps memory bounded.
+    alphabet : str or Alphabet or None, default=None
+        Alphabet of the batches; None takes it from the first batch.
+    overwrite, sources, compression_level, metadata
+        As for :class:`StoreWriter`.
+
+    Returns
+    -------
+    dict
+        Counts, lengths, class names, split names and source records.
+
+    Raises
+    ------
+    StoreError
+        If ``path`` exists and ``overwrite`` is False, or the batches disagree.
+    """
+    iterator = iter(batches)
+    first = next(iterator, None)
+    if alphabet is None:
+        alphabet = first.alphabet if first is not None else "dna"
+    with StoreWriter(path, alphabet=alphabet, overwrite=overwrite, sources=sources,
+                     compression_level=compression_level, metadata=metadata) as writer:
+        if first is not None:
+            writer.append(first)
+        for batch in iterator:
+            writer.append(batch)
+    return writer.finish_summary
+
