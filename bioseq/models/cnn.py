@@ -1,0 +1,170 @@
+"""The 1D convolutional family: stacked conv blocks, global pooling, dense head.
+
+Input is one-hot ``(N, A, L)`` with zero columns at padding. Global pooling
+makes the output independent of L, so one model scores sequences of any
+length. With a mask, padded positions are set to zero after every block and
+left out of the global pooling, so a padded batch scores each sequence as if
+it were alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import torch
+from torch import nn
+
+from bioseq.errors import ConfigError
+from bioseq.models.blocks import ConvBlock, dense_head, global_pool
+
+#: Keys of one entry of ``conv_layers`` and their defaults (``filters`` and
+#: ``kernel_size`` are required).
+CONV_LAYER_DEFAULTS: dict[str, Any] = {
+    "dilation": 1,
+    "batch_norm": True,
+    "dropout": 0.0,
+    "pool": 1,
+    "residual": False,
+}
+GLOBAL_POOLS = ("max", "avg", "maxavg")
+
+
+def validate_conv_layers(conv_layers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Check the layer specs and return them with every default filled in.
+
+    Raises
+    ------
+    ConfigError
+        If the list is empty, a key is unknown or missing, or a size is not positive.
+    """
+    if not conv_layers:
+        raise ConfigError("conv_layers must list at least one layer")
+    allowed = {"filters", "kernel_size", *CONV_LAYER_DEFAULTS}
+    resolved = []
+    for index, layer in enumerate(conv_layers):
+        unknown = sorted(set(layer) - allowed)
+        if unknown:
+            raise ConfigError(
+                f"conv_layers[{index}] has unknown keys {unknown}; allowed: {sorted(allowed)}"
+            )
+        missing = [key for key in ("filters", "kernel_size") if key not in layer]
+        if missing:
+            raise ConfigError(f"conv_layers[{index}] is missing {missing}")
+        full = {**CONV_LAYER_DEFAULTS, **layer}
+        for key in ("filters", "kernel_size", "dilation", "pool"):
+            if not isinstance(full[key], int) or full[key] < 1:
+                raise ConfigError(
+                    f"conv_layers[{index}].{key} must be a positive integer, got {full[key]!r}"
+                )
+        if not 0.0 <= float(full["dropout"]) < 1.0:
+            raise ConfigError(
+                f"conv_layers[{index}].dropout must be in [0, 1), got {full['dropout']!r}"
+            )
+        resolved.append(full)
+    return resolved
+
+
+class CNNClassifier(nn.Module):
+    """A stack of 1D convolution blocks, global pooling and a dense head.
+
+    Parameters
+    ----------
+    n_outputs : int
+        Number of logits (see :meth:`bioseq.tasks.Task.n_outputs`).
+    in_channels : int, default=4
+        Alphabet size ``A`` (4 for DNA/RNA, 20 for protein).
+    conv_layers : list of dict
+        One dict a block with ``filters``, ``kernel_size`` and optionally
+        ``dilation``, ``batch_norm``, ``dropout``, ``pool``, ``residual``
+        (see :class:`~bioseq.models.blocks.ConvBlock`).
+    global_pool : {"max", "avg", "maxavg"}, default="max"
+        Pooling over the length after the last block.
+    hidden : list of int, default=[]
+        Widths of the dense layers before the output layer.
+    dropout : float, default=0.0
+        Dropout in the dense head.
+    max_len : int or None, default=None
+        Longest accepted input; None accepts any length. Stored for the
+        model file; the CNN itself works at any length.
+
+    Attributes
+    ----------
+    input_kind : str
+        Always ``"onehot"``.
+    config : dict
+        Constructor arguments, JSON-able, used to rebuild the model.
+
+    Examples
+    --------
+    >>> import torch
+    >>> model = CNNClassifier(n_outputs=2, conv_layers=[{"filters": 8, "kernel_size": 5}])
+    >>> model(torch.zeros(3, 4, 50)).shape
+    torch.Size([3, 2])
+    """
+
+    input_kind = "onehot"
+    model_name = "cnn"
+
+    def __init__(
+        self,
+        n_outputs: int,
+        in_channels: int = 4,
+        conv_layers: list[dict[str, Any]] | None = None,
+        global_pool: Literal["max", "avg", "maxavg"] = "max",
+        hidden: list[int] | None = None,
+        dropout: float = 0.0,
+        max_len: int | None = None,
+    ) -> None:
+        super().__init__()
+        if conv_layers is None:
+            conv_layers = [{"filters": 64, "kernel_size": 15}]
+        hidden = list(hidden or [])
+        if n_outputs < 1 or in_channels < 1:
+            raise ConfigError(
+                f"n_outputs and in_channels must be positive, got {n_outputs} and {in_channels}"
+            )
+        if global_pool not in GLOBAL_POOLS:
+            raise ConfigError(
+                f"unknown global_pool {global_pool!r}; choose one of {', '.join(GLOBAL_POOLS)}"
+            )
+        layers = validate_conv_layers(conv_layers)
+        self.config = {
+            "n_outputs": n_outputs,
+            "in_channels": in_channels,
+            "conv_layers": layers,
+            "global_pool": global_pool,
+            "hidden": hidden,
+            "dropout": dropout,
+            "max_len": max_len,
+        }
+        self.max_len = max_len
+        self.global_pool = global_pool
+        blocks = []
+        width = in_channels
+        for layer in layers:
+            blocks.append(ConvBlock(width, **layer))
+            width = layer["filters"]
+        self.blocks = nn.ModuleList(blocks)
+        pooled_width = 2 * width if global_pool == "maxavg" else width
+        self.head = dense_head(pooled_width, hidden, n_outputs, dropout)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """Score one-hot sequences.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (N, A, L)
+            One-hot input, zero columns at padding.
+        mask : torch.Tensor of shape (N, L), dtype bool, or None
+            True at real positions; None treats every position as real.
+
+        Returns
+        -------
+        torch.Tensor of shape (N, n_outputs)
+            Logits.
+        """
+        if mask is not None:
+            x = x * mask[:, None, :].to(x.dtype)
+        for block in self.blocks:
+            x, mask = block(x, mask)
+        return self.head(global_pool(x, mask, self.global_pool))
