@@ -82,7 +82,8 @@ class CodesDataset(Dataset):
 
     def __getitem__(self, index: int | Sequence[int] | np.ndarray | torch.Tensor) -> dict[str, torch.Tensor]:
         rows = torch.as_tensor(index, dtype=torch.int64)
-        return {"codes": self.codes[rows], "lengths": self.lengths[rows], "labels": self.labels[rows]}
+        return {"codes": self.codes[rows], "lengths": self.lengths[rows], "labels": self.labels[rows],
+                "index": rows}
 
     def __getitems__(self, indices: Sequence[int]) -> dict[str, torch.Tensor]:
         return self[indices]

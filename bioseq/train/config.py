@@ -9,9 +9,9 @@ the run directory.
 
 Examples
 --------
->>> config = resolve_config(overrides={"trainer": {"epochs": 3}, "model": {"name": "basset-small"}})
+>>> config = resolve_config(overrides={"trainer": {"epochs": 3}, "model": {"name": "deepbind"}})
 >>> config.trainer.epochs, config.model.name, config.optimizer.lr
-(3, 'basset-small', 0.001)
+(3, 'deepbind', 0.001)
 >>> resolve_config(overrides={"trainer": {"epoch": 3}})
 Traceback (most recent call last):
 ...
@@ -77,7 +77,7 @@ class InputConfig:
     max_len: int | None = None
     pad: Literal["right", "left", "both"] = "right"
     truncate: Literal["error", "right", "left", "center"] = "error"
-    ambiguity: Literal["uniform", "zero"] = "uniform"
+    ambiguity: Literal["fractional", "zeros", "error"] = "fractional"
     k: int | None = None
     stride: int | None = None
     canonical: bool | None = None
@@ -87,7 +87,7 @@ class InputConfig:
 class ModelConfig:
     """Registered model name and the keyword arguments for ``get_model``."""
 
-    name: str = "basset-small"
+    name: str = "cnn"
     params: dict[str, Any] = field(default_factory=dict)
 
 
@@ -382,6 +382,10 @@ def write_text_atomic(path: Path, text: str) -> None:
             stream.write(text)
             stream.flush()
             os.fsync(stream.fileno())
+        # mkstemp creates 0600 files; give the output the usual 0644 (less the umask).
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temp, 0o666 & ~umask)
         os.replace(temp, path)
     except BaseException:
         if os.path.exists(temp):
