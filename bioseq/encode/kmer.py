@@ -1,0 +1,707 @@
+"""k-mer counts, frequencies and tokens from ``uint8`` codes.
+
+Column and token order: k-mer ``s`` has index
+``sum(code(s[j]) * A ** (k - 1 - j))``, so columns follow the alphabet's
+letter order (``AAA``, ``AAC``, ... for DNA); :func:`kmer_names` lists them.
+
+Rules shared by the counters and the tokenizer:
+
+- A k-mer is read at every ``stride``-th start: ``0, stride, 2 * stride``.
+  With ``stride=1`` a record of length ``n >= k`` has ``n - k + 1`` k-mers.
+- A k-mer that contains an ambiguity code (N, R, X, ...) is skipped by the
+  counters and becomes ``[UNK]`` in the tokenizer; the counters report how
+  many were skipped (``kmers_skipped_ambiguous``).
+- Case never matters because ``a`` and ``A`` share a code.
+- A record shorter than ``k`` has no k-mer. The counters give it an all-zero
+  row and warn with its id (``short="warn"``, the default) or raise
+  (``short="error"``).
+- ``canonical=True`` (DNA or RNA) counts a k-mer and its reverse complement
+  in the column of whichever of the two comes first; the other column stays
+  zero, so the width is still ``A ** k``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import warnings
+from collections import Counter
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+from numba import njit, prange
+from scipy import sparse as sp
+
+from bioseq.alphabet import Alphabet, get_alphabet
+from bioseq.errors import BioseqWarning, SequenceError
+from bioseq.sequences import SequenceSet
+
+if TYPE_CHECKING:
+    import torch
+
+logger = logging.getLogger(__name__)
+
+ShortPolicy = Literal["warn", "error"]
+UnknownPolicy = Literal["warn", "error", "ignore"]
+
+SPECIAL_TOKENS: tuple[str, ...] = ("[PAD]", "[CLS]", "[UNK]", "[MASK]")
+PAD_TOKEN, CLS_TOKEN, UNK_TOKEN, MASK_TOKEN = range(4)
+N_SPECIAL_TOKENS = len(SPECIAL_TOKENS)
+#: Largest ``A ** k`` of a dense count matrix; larger vocabularies need ``sparse=True``.
+MAX_DENSE_FEATURES = 4**8
+#: Largest ``A ** k`` for which sparse counting uses a per-thread dense scratch row.
+_MAX_SCRATCH_FEATURES = 4**10
+_MAX_LISTED = 5
+
+
+def _as_set(data: SequenceSet | str | Sequence[str], alphabet: str | Alphabet) -> SequenceSet:
+    if isinstance(data, SequenceSet):
+        return data
+    texts = [data] if isinstance(data, str) else list(data)
+    return SequenceSet.from_strings(texts, alphabet=alphabet)
+
+
+def _check_k(k: int, stride: int, alpha: Alphabet, canonical: bool) -> None:
+    if not isinstance(k, int | np.integer) or k < 1:
+        raise ValueError(f"invalid k {k!r}; expected a positive integer")
+    if alpha.size ** k >= 2**62:
+        raise ValueError(f"k={k} is too large for the {alpha.name} alphabet "
+                         f"({alpha.size}**{k} k-mers do not fit in 62 bits)")
+    if not isinstance(stride, int | np.integer) or stride < 1:
+        raise ValueError(f"invalid stride {stride!r}; expected a positive integer")
+    if canonical and not alpha.is_nucleic:
+        raise ValueError("canonical k-mers need a DNA or RNA alphabet, not protein")
+
+
+def kmer_names(k: int, alphabet: str | Alphabet = "dna") -> list[str]:
+    """List the k-mers in column order.
+
+    Examples
+    --------
+    >>> kmer_names(2)[:5]
+    ['AA', 'AC', 'AG', 'AT', 'CA']
+    """
+    alpha = get_alphabet(alphabet)
+    return ["".join(letters) for letters in itertools.product(alpha.letters, repeat=k)]
+
+
+def warn_short(seqs: SequenceSet, k: int, short: ShortPolicy = "warn",
+               transforms: Counter | None = None) -> np.ndarray:
+    """Report records shorter than ``k`` by id and return their row numbers.
+
+    Raises
+    ------
+    SequenceError
+        If any record is shorter than ``k`` and ``short="error"``.
+    """
+    if short not in ("warn", "error"):
+        raise ValueError(f"invalid short-record policy {short!r}; expected 'warn' or 'error'")
+    rows = np.flatnonzero(seqs.lengths < k)
+    if not rows.size:
+        return rows
+    listed = ", ".join(f"{seqs.ids[i]!r} ({int(seqs.lengths[i])})" for i in rows[:_MAX_LISTED])
+    more = f" and {rows.size - _MAX_LISTED} more" if rows.size > _MAX_LISTED else ""
+    if short == "error":
+        raise SequenceError(
+            f"{rows.size} record(s) shorter than k={k} have no k-mers: {listed}{more}; "
+            "remove them, lower k, or pass short='warn' (CLI --short warn) for all-zero rows"
+        )
+    message = (f"{rows.size} record(s) shorter than k={k} have no k-mers and get all-zero "
+               f"rows: {listed}{more}")
+    logger.warning(message)
+    warnings.warn(message, BioseqWarning, stacklevel=3)
+    seqs.flagged.setdefault(f"shorter_than_k{k}", []).extend(str(seqs.ids[i]) for i in rows)
+    if transforms is not None:
+        transforms["records_shorter_than_k"] += int(rows.size)
+    return rows
+
+
+@njit(inline="always")
+def _next_index(index, rc, code, k, n_letters, size, rc_shift):  # pragma: no cover
+    """Roll the forward and reverse-complement k-mer indices by one residue."""
+    if n_letters == 4:
+        index = ((index << 2) | code) & (size - 1)
+        rc = (rc >> 2) | ((3 - code) << rc_shift)
+    else:
+        index = (index * n_letters + code) % size
+    return index, rc
+
+
+@njit(parallel=True, cache=True)
+def _count_dense(codes, offsets, k, stride, n_letters, canonical, out, n_skipped):  # pragma: no cover
+    size = out.shape[1]
+    rc_shift = 2 * (k - 1)
+    for i in prange(out.shape[0]):
+        start = offsets[i]
+        n = offsets[i + 1] - start
+        index = 0
+        rc = 0
+        run = 0
+        next_end = k - 1
+        skipped = 0
+        for p in range(n):
+            code = codes[start + p]
+            if code >= n_letters:
+                run = 0
+                code = 0
+            else:
+                run += 1
+            index, rc = _next_index(index, rc, code, k, n_letters, size, rc_shift)
+            if p == next_end:
+                next_end += stride
+                if run >= k:
+                    column = min(index, rc) if canonical else index
+                    out[i, column] += 1
+                else:
+                    skipped += 1
+        n_skipped[i] = skipped
+
+
+@njit(parallel=True, cache=True)
+def _count_sparse(codes, offsets, k, stride, n_letters, size, canonical, buffer_start,
+                  columns, counts, n_unique, n_skipped, n_blocks, use_scratch):  # pragma: no cover
+    """Write each row's sorted distinct k-mers and counts at its place in the buffers."""
+    n_rows = len(offsets) - 1
+    rc_shift = 2 * (k - 1)
+    per_block = (n_rows + n_blocks - 1) // n_blocks
+    for block in prange(n_blocks):
+        scratch = np.zeros(size if use_scratch else 1, dtype=np.int32)
+        for i in range(block * per_block, min(n_rows, (block + 1) * per_block)):
+            start = offsets[i]
+            n = offsets[i + 1] - start
+            base = buffer_start[i]
+            index = 0
+            rc = 0
+            run = 0
+            next_end = k - 1
+            skipped = 0
+            found = 0
+            for p in range(n):
+                code = codes[start + p]
+                if code >= n_letters:
+                    run = 0
+                    code = 0
+                else:
+                    run += 1
+                index, rc = _next_index(index, rc, code, k, n_letters, size, rc_shift)
+                if p == next_end:
+                    next_end += stride
+                    if run >= k:
+                        column = min(index, rc) if canonical else index
+                        if use_scratch:
+                            if scratch[column] == 0:
+                                columns[base + found] = column
+                                found += 1
+                            scratch[column] += 1
+                        else:
+                            columns[base + found] = column
+                            found += 1
+                    else:
+                        skipped += 1
+            n_skipped[i] = skipped
+            row = columns[base : base + found]
+            row.sort()
+            unique = 0
+            for j in range(found):
+                column = row[j]
+                if use_scratch:
+                    counts[base + j] = scratch[column]
+                    scratch[column] = 0
+                    row[j] = column
+                    unique += 1
+                elif unique > 0 and row[unique - 1] == column:
+                    counts[base + unique - 1] += 1
+                else:
+                    row[unique] = column
+                    counts[base + unique] = 1
+                    unique += 1
+            n_unique[i] = unique
+
+
+@njit(parallel=True, cache=True)
+def _gather_csr(columns, counts, buffer_start, indptr, indices, data):  # pragma: no cover
+    for i in prange(len(indptr) - 1):
+        source = buffer_start[i]
+        for j in range(indptr[i + 1] - indptr[i]):
+            indices[indptr[i] + j] = columns[source + j]
+            data[indptr[i] + j] = counts[source + j]
+
+
+def kmer_counts(
+    data: SequenceSet | str | Sequence[str],
+    k: int,
+    *,
+    alphabet: str | Alphabet = "dna",
+    stride: int = 1,
+    canonical: bool = False,
+    sparse: bool = False,
+    short: ShortPolicy = "warn",
+    dtype: str | np.dtype = "int32",
+    transforms: Counter | None = None,
+) -> np.ndarray | sp.csr_matrix:
+    """Count the k-mers of each sequence.
+
+    Parameters
+    ----------
+    data : SequenceSet, str or sequence of str
+        Sequences; strings are read with ``alphabet``.
+    k : int
+        k-mer size. Dense output allows ``A ** k`` up to 65,536 columns (k=8
+        for DNA); sparse output allows any k with ``A ** k < 2 ** 62``.
+    alphabet : str or Alphabet, default="dna"
+        Alphabet of string input; a SequenceSet carries its own.
+    stride : int, default=1
+        Step between k-mer starts.
+    canonical : bool, default=False
+        Count each k-mer together with its reverse complement (DNA, RNA).
+    sparse : bool, default=False
+        Return a ``scipy.sparse.csr_matrix`` with sorted column indices.
+    short : {"warn", "error"}, default="warn"
+        Records shorter than ``k``: an all-zero row and a
+        :class:`~bioseq.errors.BioseqWarning` naming them, or an error.
+    dtype : str or numpy.dtype, default="int32"
+        Count type.
+    transforms : collections.Counter or None, default=None
+        Receives ``kmers_skipped_ambiguous`` and ``records_shorter_than_k``.
+
+    Returns
+    -------
+    numpy.ndarray or scipy.sparse.csr_matrix of shape (N, A ** k)
+
+    Raises
+    ------
+    SequenceError
+        For a record shorter than ``k`` with ``short="error"``.
+    ValueError
+        For an invalid ``k`` or ``stride``, canonical protein k-mers, or a
+        dense matrix wider than 65,536 columns.
+
+    Examples
+    --------
+    >>> kmer_counts("ACG", 1).tolist()
+    [[1, 1, 1, 0]]
+    >>> int(kmer_counts("ACGTA", 3).sum())
+    3
+    """
+    seqs = _as_set(data, alphabet)
+    alpha = seqs.alphabet
+    _check_k(k, stride, alpha, canonical)
+    size = alpha.size**k
+    if not sparse and size > MAX_DENSE_FEATURES:
+        raise ValueError(
+            f"a dense count matrix for k={k} would have {size} columns (limit "
+            f"{MAX_DENSE_FEATURES}); pass sparse=True (CLI --sparse) or a smaller k"
+        )
+    warn_short(seqs, k, short, transforms)
+    n_rows = len(seqs)
+    n_skipped = np.zeros(n_rows, dtype=np.int64)
+    if not sparse:
+        out = np.zeros((n_rows, size), dtype=dtype)
+        if n_rows:
+            _count_dense(seqs.codes, seqs.offsets, k, stride, alpha.size, canonical, out,
+                         n_skipped)
+    else:
+        out = _sparse_counts(seqs, k, stride, canonical, size, dtype, n_skipped)
+    _report_skipped(n_skipped, transforms)
+    return out
+
+
+def _sparse_counts(seqs: SequenceSet, k: int, stride: int, canonical: bool, size: int,
+                   dtype: str | np.dtype, n_skipped: np.ndarray) -> sp.csr_matrix:
+    lengths = seqs.lengths
+    n_windows = np.where(lengths >= k, (lengths - k) // stride + 1, 0)
+    buffer_start = np.zeros(len(seqs) + 1, dtype=np.int64)
+    np.cumsum(n_windows, out=buffer_start[1:])
+    columns = np.empty(int(buffer_start[-1]), dtype=np.int64)
+    counts = np.empty(int(buffer_start[-1]), dtype=np.int64)
+    n_unique = np.zeros(len(seqs), dtype=np.int64)
+    if len(seqs):
+        n_blocks = min(len(seqs), 64)
+        _count_sparse(seqs.codes, seqs.offsets, k, stride, seqs.alphabet.size, size, canonical,
+                      buffer_start, columns, counts, n_unique, n_skipped, n_blocks,
+                      size <= _MAX_SCRATCH_FEATURES)
+    indptr = np.zeros(len(seqs) + 1, dtype=np.int64)
+    np.cumsum(n_unique, out=indptr[1:])
+    index_dtype = np.int32 if size < 2**31 and indptr[-1] < 2**31 else np.int64
+    indices = np.empty(int(indptr[-1]), dtype=index_dtype)
+    data = np.empty(int(indptr[-1]), dtype=dtype)
+    if len(seqs):
+        _gather_csr(columns, counts, buffer_start, indptr, indices, data)
+    matrix = sp.csr_matrix((data, indices, indptr.astype(index_dtype)), shape=(len(seqs), size))
+    matrix.has_sorted_indices = True
+    return matrix
+
+
+def _report_skipped(n_skipped: np.ndarray, transforms: Counter | None) -> None:
+    total = int(n_skipped.sum())
+    if total:
+        logger.info("skipped %d k-mer(s) with ambiguity codes in %d record(s)",
+                    total, int(np.count_nonzero(n_skipped)))
+    if transforms is not None:
+        transforms["kmers_skipped_ambiguous"] += total
+
+
+def kmer_frequencies(
+    data: SequenceSet | str | Sequence[str],
+    k: int,
+    **options: object,
+) -> np.ndarray | sp.csr_matrix:
+    """Compute k-mer frequencies: counts divided by each row's total.
+
+    Takes the options of :func:`kmer_counts` (``dtype`` excepted) and
+    returns float32. A row without k-mers stays all-zero.
+
+    Examples
+    --------
+    >>> kmer_frequencies("AACG", 1).tolist()
+    [[0.5, 0.25, 0.25, 0.0]]
+    """
+    counts = kmer_counts(data, k, dtype="float32", **options)  # type: ignore[arg-type]
+    totals = np.asarray(counts.sum(axis=1), dtype=np.float32).reshape(-1)
+    if sp.issparse(counts):
+        scale = np.divide(1.0, totals, out=np.zeros_like(totals), where=totals > 0)
+        return sp.csr_matrix(sp.diags(scale) @ counts, dtype=np.float32)
+    np.divide(counts, totals[:, None], out=counts, where=totals[:, None] > 0)
+    return counts
+
+
+# --- Tokens -------------------------------------------------------------------------------
+
+
+@njit(parallel=True, cache=True)
+def _tokens(codes, offsets, k, stride, n_letters, add_cls, out, n_unknown):  # pragma: no cover
+    size = n_letters**k
+    first = 1 if add_cls else 0
+    for i in prange(out.shape[0]):
+        start = offsets[i]
+        n = offsets[i + 1] - start
+        for t in range(out.shape[1]):
+            out[i, t] = 0
+        if add_cls:
+            out[i, 0] = 1
+        index = 0
+        run = 0
+        next_end = k - 1
+        t = first
+        unknown = 0
+        for p in range(n):
+            code = codes[start + p]
+            if code >= n_letters:
+                run = 0
+                code = 0
+            else:
+                run += 1
+            index = (index * n_letters + code) % size
+            if p == next_end:
+                next_end += stride
+                if run >= k:
+                    out[i, t] = 4 + index
+                else:
+                    out[i, t] = 2
+                    unknown += 1
+                t += 1
+        n_unknown[i] = unknown
+
+
+@njit(parallel=True, cache=True)
+def _count_unknown(codes, offsets, k, stride, n_letters, n_unknown):  # pragma: no cover
+    for i in prange(len(offsets) - 1):
+        start = offsets[i]
+        run = 0
+        next_end = k - 1
+        unknown = 0
+        for p in range(offsets[i + 1] - start):
+            if codes[start + p] >= n_letters:
+                run = 0
+            else:
+                run += 1
+            if p == next_end:
+                next_end += stride
+                if run < k:
+                    unknown += 1
+        n_unknown[i] = unknown
+
+
+class KmerTokenizer:
+    """Split sequences into k-mer tokens for transformer models.
+
+    The vocabulary is ``[PAD]`` (id 0), ``[CLS]`` (1), ``[UNK]`` (2),
+    ``[MASK]`` (3), then every k-mer in :func:`kmer_names` order from id 4.
+    A k-mer holding an ambiguity code becomes ``[UNK]``. Lowercase input gives
+    the same tokens as uppercase. With ``stride < k`` tokens overlap; with
+    ``stride == k`` they do not, and residues after the last whole k-mer
+    are not tokenized.
+
+    Parameters
+    ----------
+    k : int
+    alphabet : str or Alphabet, default="dna"
+    stride : int, default=1
+    add_cls : bool, default=False
+        Start every token sequence with ``[CLS]``.
+    max_unknown_fraction : float, default=0.1
+        A record whose share of ``[UNK]`` tokens exceeds this is reported.
+    on_unknown : {"warn", "error", "ignore"}, default="warn"
+        Warn with the record ids and counts, raise, or accept.
+
+    Examples
+    --------
+    >>> tokenizer = KmerTokenizer(3, stride=3)
+    >>> tokenizer.tokenize("atgaaatga")
+    ['ATG', 'AAA', 'TGA']
+    >>> ids, mask = tokenizer.encode(["atgaaatga", "ATGAAATGA"])
+    >>> ids[0].tolist() == ids[1].tolist()
+    True
+    """
+
+    def __init__(
+        self,
+        k: int,
+        *,
+        alphabet: str | Alphabet = "dna",
+        stride: int = 1,
+        add_cls: bool = False,
+        max_unknown_fraction: float = 0.1,
+        on_unknown: UnknownPolicy = "warn",
+    ) -> None:
+        self.alphabet = get_alphabet(alphabet)
+        _check_k(k, stride, self.alphabet, canonical=False)
+        if self.alphabet.size**k > 2**31 - N_SPECIAL_TOKENS:
+            raise ValueError(f"k={k} gives more than 2**31 {self.alphabet.name} tokens")
+        if on_unknown not in ("warn", "error", "ignore"):
+            raise ValueError(
+                f"invalid on_unknown {on_unknown!r}; expected 'warn', 'error' or 'ignore'"
+            )
+        if not 0.0 <= max_unknown_fraction <= 1.0:
+            raise ValueError(
+                f"invalid max_unknown_fraction {max_unknown_fraction}; expected 0 to 1"
+            )
+        self.k = int(k)
+        self.stride = int(stride)
+        self.add_cls = add_cls
+        self.max_unknown_fraction = max_unknown_fraction
+        self.on_unknown = on_unknown
+
+    @property
+    def vocab_size(self) -> int:
+        """Number of token ids: four special tokens plus ``A ** k`` k-mers."""
+        return N_SPECIAL_TOKENS + self.alphabet.size**self.k
+
+    @property
+    def vocabulary(self) -> list[str]:
+        """Every token in id order."""
+        return [*SPECIAL_TOKENS, *kmer_names(self.k, self.alphabet)]
+
+    def token_of(self, token_id: int) -> str:
+        """Return the token string of one id."""
+        if token_id < N_SPECIAL_TOKENS:
+            return SPECIAL_TOKENS[token_id]
+        index = token_id - N_SPECIAL_TOKENS
+        size = self.alphabet.size
+        letters = []
+        for _ in range(self.k):
+            index, code = divmod(index, size)
+            letters.append(self.alphabet.letters[code])
+        return "".join(reversed(letters))
+
+    def n_tokens(self, length: int) -> int:
+        """Token positions for a sequence of ``length`` residues."""
+        windows = (length - self.k) // self.stride + 1 if length >= self.k else 0
+        return windows + int(self.add_cls)
+
+    def encode(
+        self, data: SequenceSet | str | Sequence[str], *, transforms: Counter | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Encode sequences as token ids, right-padded with ``[PAD]``.
+
+        Returns
+        -------
+        ids : numpy.ndarray of shape (N, T), dtype int64
+        mask : numpy.ndarray of shape (N, T), dtype bool
+            True at real tokens (``[CLS]`` included).
+
+        Raises
+        ------
+        SequenceError
+            If a record has too many ``[UNK]`` tokens and
+            ``on_unknown="error"``.
+        """
+        seqs = _as_set(data, self.alphabet)
+        n_per_row = np.array([self.n_tokens(int(n)) for n in seqs.lengths], dtype=np.int64)
+        width = int(n_per_row.max()) if len(seqs) else 0
+        ids = np.empty((len(seqs), width), dtype=np.int64)
+        n_unknown = np.zeros(len(seqs), dtype=np.int64)
+        if len(seqs):
+            _tokens(seqs.codes, seqs.offsets, self.k, self.stride, self.alphabet.size,
+                    self.add_cls, ids, n_unknown)
+        self._report_unknown(seqs, n_per_row - int(self.add_cls), n_unknown)
+        lengths = seqs.lengths
+        covered = np.where(lengths >= self.k, (n_per_row - int(self.add_cls) - 1) * self.stride
+                           + self.k, 0)
+        untokenized = int((lengths - covered).sum())
+        if untokenized:
+            logger.info("%d residue(s) after the last whole k-mer were not tokenized", untokenized)
+        if transforms is not None:
+            transforms["residues_not_tokenized"] += untokenized
+            transforms["unknown_tokens"] += int(n_unknown.sum())
+        mask = np.arange(width)[None, :] < n_per_row[:, None]
+        return ids, mask
+
+    def tokenize(self, sequence: str) -> list[str]:
+        """Split one sequence into token strings (without ``[CLS]``)."""
+        ids, mask = self.encode([sequence])
+        return [self.token_of(int(i)) for i in ids[0][mask[0]] if i != CLS_TOKEN]
+
+    def check_unknown(self, seqs: SequenceSet) -> np.ndarray:
+        """Count ``[UNK]`` tokens per record and report records over the limit.
+
+        Uses the ``on_unknown`` policy without building the token matrix, so
+        it suits whole data sets.
+
+        Returns
+        -------
+        numpy.ndarray of shape (N,), dtype int64
+
+        Raises
+        ------
+        SequenceError
+            If a record is over the limit and ``on_unknown="error"``.
+        """
+        n_unknown = np.zeros(len(seqs), dtype=np.int64)
+        if len(seqs):
+            _count_unknown(seqs.codes, seqs.offsets, self.k, self.stride, self.alphabet.size,
+                           n_unknown)
+        n_windows = np.array([self.n_tokens(int(n)) for n in seqs.lengths],
+                             dtype=np.int64) - int(self.add_cls)
+        self._report_unknown(seqs, n_windows, n_unknown)
+        return n_unknown
+
+    def _report_unknown(self, seqs: SequenceSet, n_windows: np.ndarray,
+                        n_unknown: np.ndarray) -> None:
+        if self.on_unknown == "ignore":
+            return
+        limit = self.max_unknown_fraction * n_windows
+        rows = np.flatnonzero((n_unknown > limit) & (n_unknown > 0))
+        if not rows.size:
+            return
+        listed = ", ".join(f"{seqs.ids[i]!r} ({int(n_unknown[i])} of {int(n_windows[i])})"
+                           for i in rows[:_MAX_LISTED])
+        more = f" and {rows.size - _MAX_LISTED} more" if rows.size > _MAX_LISTED else ""
+        message = (f"{rows.size} record(s) have more than {self.max_unknown_fraction:.0%} [UNK] "
+                   f"tokens (k-mers with ambiguity codes): {listed}{more}")
+        if self.on_unknown == "error":
+            raise SequenceError(message + "; clean the records or pass on_unknown='warn'")
+        logger.warning(message)
+        warnings.warn(message, BioseqWarning, stacklevel=3)
+
+    def decode(self, ids: np.ndarray) -> list[list[str]]:
+        """Map token ids back to token strings, dropping ``[PAD]``."""
+        return [[self.token_of(int(i)) for i in row if i != PAD_TOKEN]
+                for row in np.atleast_2d(np.asarray(ids))]
+
+    def encode_torch(self, codes: torch.Tensor,
+                     mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Compute token ids from a batch of codes on its device.
+
+        See :func:`kmer_tokens_torch`; the batch has no ids, so ``[UNK]`` is
+        not checked here (use :meth:`check_unknown` on the data set).
+        """
+        return kmer_tokens_torch(codes, mask, k=self.k, stride=self.stride,
+                                 n_letters=self.alphabet.size, add_cls=self.add_cls)
+
+
+# --- Torch paths used by encode_batch -----------------------------------------------------
+
+
+def _window_indices(codes: torch.Tensor, mask: torch.Tensor, k: int, stride: int,
+                    n_letters: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Return each window's k-mer index, whether it is inside the residues, and whether canonical."""
+    import torch
+
+    # (N, L) -> (N, W, k) windows of k codes, W = (L - k) // stride + 1.
+    windows = codes.long().unfold(1, k, stride)
+    inside = mask.unfold(1, k, stride).all(dim=-1)
+    known = (windows < n_letters).all(dim=-1)
+    powers = n_letters ** torch.arange(k - 1, -1, -1, device=codes.device)
+    index = (windows.clamp(max=n_letters - 1) * powers).sum(dim=-1)
+    return index, inside, known
+
+
+def kmer_tokens_torch(
+    codes: torch.Tensor,
+    mask: torch.Tensor,
+    *,
+    k: int,
+    stride: int = 1,
+    n_letters: int = 4,
+    add_cls: bool = False,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Compute k-mer token ids from a batch of codes on its device.
+
+    Parameters
+    ----------
+    codes : torch.Tensor of shape (N, L), dtype uint8
+    mask : torch.Tensor of shape (N, L), dtype bool
+        True at residues. A window that is not entirely residues is ``[PAD]``.
+    k, stride, n_letters, add_cls
+        As in :class:`KmerTokenizer`; ``n_letters`` is the alphabet size ``A``.
+
+    Returns
+    -------
+    ids : torch.Tensor of shape (N, T), dtype int64
+    mask : torch.Tensor of shape (N, T), dtype bool
+    """
+    import torch
+
+    n_rows, width = codes.shape
+    if width < k:
+        ids = codes.new_zeros((n_rows, 0), dtype=torch.long)
+        token_mask = torch.zeros((n_rows, 0), dtype=torch.bool, device=codes.device)
+    else:
+        index, inside, known = _window_indices(codes, mask, k, stride, n_letters)
+        ids = torch.where(known, index + N_SPECIAL_TOKENS, torch.full_like(index, UNK_TOKEN))
+        ids = torch.where(inside, ids, torch.full_like(ids, PAD_TOKEN))
+        token_mask = inside
+    if add_cls:
+        cls_column = torch.full((n_rows, 1), CLS_TOKEN, dtype=torch.long, device=codes.device)
+        ids = torch.cat([cls_column, ids], dim=1)
+        token_mask = torch.cat([torch.ones_like(cls_column, dtype=torch.bool), token_mask], dim=1)
+    return ids, token_mask
+
+
+def kmer_frequencies_torch(
+    codes: torch.Tensor,
+    *,
+    k: int,
+    stride: int = 1,
+    n_letters: int = 4,
+    canonical: bool = False,
+) -> torch.Tensor:
+    """Compute k-mer frequencies ``(N, A ** k)`` from a batch of codes on its device.
+
+    Padding (``PAD_CODE``) and ambiguity codes are both codes ``>= A``, so
+    the windows that touch them are skipped, as in :func:`kmer_frequencies`.
+
+    Returns
+    -------
+    torch.Tensor of shape (N, A ** k), dtype float32
+    """
+    import torch
+
+    n_rows, width = codes.shape
+    size = n_letters**k
+    counts = torch.zeros((n_rows, size), dtype=torch.float32, device=codes.device)
+    if width < k:
+        return counts
+    residues = codes < n_letters
+    index, _, known = _window_indices(codes, residues, k, stride, n_letters)
+    if canonical:
+        windows = codes.long().unfold(1, k, stride).clamp(max=n_letters - 1)
+        powers = n_letters ** torch.arange(k - 1, -1, -1, device=codes.device)
+        # Reverse complement: complement each code (a -> A - 1 - a), then reverse the window.
+        reverse = ((n_letters - 1 - windows).flip(-1) * powers).sum(dim=-1)
+        index = torch.minimum(index, reverse)
+    counts.scatter_add_(1, index, known.float())
+    totals = counts.sum(dim=1, keepdim=True).clamp(min=1.0)
+    return counts / totals
