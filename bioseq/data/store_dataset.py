@@ -314,14 +314,14 @@ class BlockBatchSampler(Sampler[np.ndarray]):
                 for i in range(0, len(order), step)]
 
     def _stream_batches(self, windows: list[np.ndarray], rng: np.random.Generator | None) -> list[np.ndarray]:
-        # Leftover records of one window join the next window of the same stream, so
-        # only the stream's last batch can be short.
+        # Leftover records of one window fill the first batch of the stream's next window,
+        # so only the stream's last batch can be short and a batch spans at most two windows.
         batches = []
         carry = np.zeros(0, dtype=np.int64)
         for window in windows:
-            pool = np.concatenate([carry, window])
             if rng is not None:
-                pool = rng.permutation(pool)
+                window = rng.permutation(window)
+            pool = np.concatenate([carry, window])
             n_full = len(pool) // self.batch_size * self.batch_size
             batches.extend(np.sort(b) for b in np.split(pool[:n_full], n_full // self.batch_size))
             carry = pool[n_full:]

@@ -325,6 +325,28 @@ class Store:
             )
         return np.flatnonzero(self.handle["splits"][...] == self.split_names.index(split))
 
+    def index_of(self, ids: list[str] | np.ndarray) -> np.ndarray:
+        """Find the record index of each id, ``-1`` where the store lacks it.
+
+        Use it to join a table keyed by record id (``labels.csv``, say) with
+        the store. The counts of matched and unmatched ids are logged at INFO.
+
+        Returns
+        -------
+        numpy.ndarray of shape (len(ids),), dtype int64
+        """
+        stored = self.ids()
+        position = {name: index for index, name in enumerate(stored.tolist())}
+        wanted = [str(name) for name in ids]
+        found = np.array([position.get(name, -1) for name in wanted], dtype=np.int64)
+        n_matched = int((found >= 0).sum())
+        logger.info(
+            "%s: matched %d of %d ids; %d not in the store; %d store records not listed",
+            self.path, n_matched, len(wanted), len(wanted) - n_matched,
+            len(stored) - len(set(found[found >= 0].tolist())),
+        )
+        return found
+
     def read(self, indices: np.ndarray | None = None) -> SequenceSet:
         """Read the whole store, or the records at ``indices``, into a SequenceSet."""
         handle = self.handle
