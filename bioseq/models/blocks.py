@@ -14,7 +14,43 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-PositionKind = Literal["sinusoidal", "learned", "rotary", "none"]
+from bioseq.errors import SequenceError
+
+
+def check_max_len(mask: torch.Tensor, max_len: int, chunking: bool,
+                  can_chunk: bool = True) -> int:
+    """Return the longest real length in the batch, raising if it exceeds ``max_len``.
+
+    Parameters
+    ----------
+    mask : torch.Tensor of shape (N, L), dtype bool
+        True at real positions.
+    max_len : int
+        The model's limit.
+    chunking : bool
+        Whether the model scores long inputs as windows instead of raising.
+    can_chunk : bool, default=True
+        Whether the model family offers chunking, which the message then suggests.
+
+    Raises
+    ------
+    SequenceError
+        If a sequence is longer than ``max_len`` and chunking is off.
+    """
+    lengths = mask.sum(dim=1)
+    longest = int(lengths.max()) if lengths.numel() else 0
+    if longest > max_len and not chunking:
+        index = int(lengths.argmax())
+        advice = "truncate or tile the input explicitly"
+        if can_chunk:
+            advice += ", or build the model with chunking=True to score overlapping windows"
+        else:
+            advice += ", or build the model with a larger max_len"
+        raise SequenceError(
+            f"sequence {index} of the batch has length {longest}, longer than the model's "
+            f"max_len {max_len}; {advice}"
+        )
+    return longest
 
 
 class ConvBlock(nn.Module):

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from bioseq.errors import ConfigError
-from bioseq.models.blocks import ConvBlock, dense_head, global_pool
+from bioseq.models.blocks import ConvBlock, check_max_len, dense_head, global_pool
 
 #: Keys of one entry of ``conv_layers`` and their defaults (``filters`` and
 #: ``kernel_size`` are required).
@@ -84,8 +84,9 @@ class CNNClassifier(nn.Module):
     dropout : float, default=0.0
         Dropout in the dense head.
     max_len : int or None, default=None
-        Longest accepted input; None accepts any length. Stored for the
-        model file; the CNN itself works at any length.
+        Longest accepted input in residues (real positions per the mask);
+        longer input raises :class:`~bioseq.errors.SequenceError`. None
+        accepts any length.
 
     Attributes
     ----------
@@ -162,7 +163,16 @@ class CNNClassifier(nn.Module):
         -------
         torch.Tensor of shape (N, n_outputs)
             Logits.
+
+        Raises
+        ------
+        SequenceError
+            If ``max_len`` is set and a sequence is longer.
         """
+        if self.max_len is not None:
+            real = mask if mask is not None else torch.ones(
+                x.shape[0], x.shape[2], dtype=torch.bool, device=x.device)
+            check_max_len(real, self.max_len, chunking=False, can_chunk=False)
         if mask is not None:
             x = x * mask[:, None, :].to(x.dtype)
         for block in self.blocks:

@@ -39,6 +39,7 @@ import json
 import logging
 import os
 import pickle
+import re
 import struct
 import tempfile
 from pathlib import Path
@@ -256,14 +257,25 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, AttributeError, ValueError) as error:
-        detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise ModelFileError(
             f"{path}: checkpoint rejected because it is not a plain-tensor checkpoint "
-            f"({detail}). bioseq loads checkpoints with weights_only=True, since full "
+            f"({_unpickling_detail(error)}). bioseq loads checkpoints with weights_only=True, since full "
             "unpickling can run arbitrary code. If you trust the file, re-save it with only "
             "tensors and plain values (for example its state_dict), or use the run's "
             "model.safetensors"
         ) from error
+
+
+def _unpickling_detail(error: BaseException) -> str:
+    """Pick the informative line out of torch's long weights-only error."""
+    text = str(error)
+    found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", text)
+    if found:
+        return f"it stores the Python object type {found.group(1)}"
+    found = re.search(r"WeightsUnpickler error:\s*([^\n]+)", text)
+    if found:
+        return f"the weights-only unpickler reported: {found.group(1).strip()}"
+    return f"{type(error).__name__} while reading it with weights_only=True"
 
 
 def _open_model_file(path: Path):  # type: ignore[no-untyped-def]

@@ -24,8 +24,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from bioseq.errors import ConfigError, SequenceError
-from bioseq.models.blocks import TransformerBlock, sinusoidal_table
+from bioseq.errors import ConfigError
+from bioseq.models.blocks import TransformerBlock, check_max_len, sinusoidal_table
 
 POSITION_KINDS = ("sinusoidal", "learned", "rotary")
 POOLINGS = ("cls", "mean")
@@ -54,26 +54,6 @@ def window_starts(length: int, window: int, stride: int) -> list[int]:
     if starts[-1] != length - window:
         starts.append(length - window)
     return starts
-
-
-def check_max_len(mask: torch.Tensor, max_len: int, chunking: bool) -> int:
-    """Return the longest real length in the batch, raising if it exceeds ``max_len``.
-
-    Raises
-    ------
-    SequenceError
-        If a sequence is longer than ``max_len`` and chunking is off.
-    """
-    lengths = mask.sum(dim=1)
-    longest = int(lengths.max()) if lengths.numel() else 0
-    if longest > max_len and not chunking:
-        index = int(lengths.argmax())
-        raise SequenceError(
-            f"sequence {index} of the batch has length {longest}, longer than the model's "
-            f"max_len {max_len}; truncate or tile the input explicitly, or build the model "
-            "with chunking=True to score overlapping windows"
-        )
-    return longest
 
 
 class TransformerClassifier(nn.Module):
