@@ -1,0 +1,466 @@
+"""Read FASTA files into :class:`~bioseq.sequences.SequenceSet` objects.
+
+The reader decodes plain or gzip input (detected from the magic bytes, so
+multi-member gzip and BGZF work too) in large blocks and turns each block into
+residue codes with one compiled pass. :func:`read_fasta` returns the whole
+file; :func:`iter_fasta` yields sets of ``chunk_size`` records and keeps at
+most one block plus one chunk in memory.
+
+Format rules:
+
+- ``>`` opens a record only at the start of a line; a ``>`` inside a header is text.
+- Sequence lines may be wrapped at any width. CRLF line endings give the same
+  result as LF. A carriage return without a line feed is an error.
+- A UTF-8 byte order mark at the start of the file is removed.
+- Blank lines between records are ignored. A blank line inside a record is an
+  error unless ``blank_lines="join"``, which joins the lines around it and logs a warning.
+- Lines before the first header are an error; ``comments=True`` allows lines
+  that start with ``#`` or ``;`` anywhere in the file and skips them.
+- A record without sequence is an error unless ``empty="drop"``.
+- The record id is the first whitespace-separated token of the header
+  (``id_rule="first-token"``) or the whole header (``id_rule="full-header"``);
+  the text after the first token is the description.
+- A repeated id is an error naming both header lines, unless ``duplicates``
+  is ``"first"``, ``"last"`` or ``"rename"`` (which appends ``_2``, ``_3``...).
+- Residues follow :mod:`bioseq.alphabet`: lowercase is read as uppercase and
+  counted as ``uppercased``, DNA reads ``U`` as ``T`` (``u_to_t``) and RNA
+  reads ``T`` as ``U`` (``t_to_u``). A record that mixes both letters is
+  listed in ``flagged["mixed_t_u"]``. A protein's terminal ``*`` is removed
+  (``terminal_stop_removed``); a ``*`` elsewhere is an error unless
+  ``internal_stop="drop"``.
+- ``layout="three-line"`` reads records of a header, one sequence line and
+  one annotation line of the same length; the annotation is checked and
+  discarded. The standard layout raises an error for such files.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from bioseq.alphabet import Alphabet, get_alphabet, guess_alphabet
+from bioseq.errors import ConfigError, FastaFormatError
+from bioseq.io._combine import concat_sets
+from bioseq.io._fasta_block import Block, parse_block
+from bioseq.io._fasta_head import HEAD_BYTES, head_records, looks_three_line, residue_sample
+from bioseq.io._records import duplicate_keep
+from bioseq.io.compression import UTF8_BOM, TruncatedInputError, open_binary, read_block
+from bioseq.io.headers import HeaderFields
+from bioseq.io.labels import RawLabels, encode_labels
+from bioseq.io.splits import normalize_split
+from bioseq.sequences import SequenceSet
+
+logger = logging.getLogger(__name__)
+
+IdRule = Literal["first-token", "full-header"]
+DuplicatePolicy = Literal["error", "first", "last", "rename"]
+ID_RULES = ("first-token", "full-header")
+DUPLICATE_POLICIES = ("error", "first", "last", "rename")
+
+#: Bytes read from the file per block (decompressed).
+BLOCK_BYTES = 1 << 25
+
+
+@dataclass(frozen=True)
+class FastaOptions:
+    """Reader settings shared by :func:`read_fasta` and :func:`iter_fasta`.
+
+    See :func:`read_fasta` for the meaning of each field.
+    """
+
+    alphabet: str | Alphabet = "auto"
+    id_rule: IdRule = "first-token"
+    duplicates: DuplicatePolicy = "error"
+    empty: Literal["error", "drop"] = "error"
+    blank_lines: Literal["error", "join"] = "error"
+    comments: bool = False
+    u_policy: Literal["convert", "error"] = "convert"
+    internal_stop: Literal["error", "drop"] = "error"
+    keep_softmask: bool = False
+    layout: Literal["standard", "three-line"] = "standard"
+    header: HeaderFields | None = None
+
+    def __post_init__(self) -> None:
+        choices = {
+            "id_rule": ID_RULES,
+            "duplicates": DUPLICATE_POLICIES,
+            "empty": ("error", "drop"),
+            "blank_lines": ("error", "join"),
+            "u_policy": ("convert", "error"),
+            "internal_stop": ("error", "drop"),
+            "layout": ("standard", "three-line"),
+        }
+        for name, allowed in choices.items():
+            value = getattr(self, name)
+            if value not in allowed:
+                raise ConfigError(f"invalid {name} {value!r}; choose one of {list(allowed)}")
+
+
+def read_fasta(
+    path: str | Path,
+    *,
+    labels: bool = True,
+    classes: Sequence[object] | int | str | None = None,
+    task: str | None = None,
+    positive_class: str | None = None,
+    missing_labels: Literal["error", "drop"] = "error",
+    **options: object,
+) -> SequenceSet:
+    """Read a whole FASTA file (plain or gzip) into a sequence set.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        FASTA file; gzip is detected from the magic bytes, not the name.
+    labels : bool, default=True
+        Encode labels when the header options name a label field.
+    classes, task, positive_class, missing_labels
+        Label settings, see :func:`bioseq.io.labels.encode_labels`.
+    alphabet : {"auto", "dna", "rna", "protein"} or Alphabet, default="auto"
+        "auto" guesses from the first records with :func:`bioseq.alphabet.guess_alphabet`.
+    id_rule : {"first-token", "full-header"}, default="first-token"
+    duplicates : {"error", "first", "last", "rename"}, default="error"
+    empty : {"error", "drop"}, default="error"
+        What a record without sequence does; dropped records are counted as ``empty_dropped``.
+    blank_lines : {"error", "join"}, default="error"
+        What a blank line inside a record does.
+    comments : bool, default=False
+        Skip lines that start with ``#`` or ``;`` (counted as ``comment_lines``).
+    u_policy : {"convert", "error"}, default="convert"
+        DNA: convert ``U`` to ``T`` or raise naming the record; RNA: the same for ``T``.
+    internal_stop : {"error", "drop"}, default="error"
+        Protein: what a ``*`` before the last residue does (``internal_stop_dropped``).
+    keep_softmask : bool, default=False
+        Fill ``SequenceSet.softmask`` (True where the residue was lowercase).
+    layout : {"standard", "three-line"}, default="standard"
+    header_sep : str or None, default=None
+        Separator of positional header fields, for example ``"|"``.
+    header_fields : list of str or None, default=None
+        Names of the positional fields; a field named ``id`` becomes the record id.
+    label_from : {"field", "key", "last-token", "header"} or None, default=None
+        Where the label is in the header: a positional field, a ``key=value``
+        token, the last whitespace token, or the whole header.
+    label_field : str or None, default=None
+        Field name (``label_from="field"``) or key (``label_from="key"``).
+    split_field : str or None, default=None
+        Positional field or key that holds the split or fold of each record.
+
+    Returns
+    -------
+    SequenceSet
+
+    Raises
+    ------
+    FastaFormatError
+        For malformed input; the message names ``path:line`` and the record id.
+    SequenceError
+        For an invalid residue (file, record id, 1-based position, character).
+    LabelError
+        For a missing or unknown label.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "x.fa"
+    >>> _ = path.write_text(">r1 depth>30m\\nACGT\\nac\\n>r2\\nGGCC\\n")
+    >>> records = read_fasta(path, alphabet="dna")
+    >>> records.ids.tolist(), records.sequence(0), records.transforms["uppercased"]
+    (['r1', 'r2'], 'ACGTAC', 2)
+    """
+    opts = _make_options(options)
+    blocks = list(_iter_blocks(Path(path), opts))
+    if not blocks:
+        raise FastaFormatError(f"{path}: 0 FASTA records")
+    records = concat_sets([block.records for block in blocks])
+    header_lines = np.concatenate([block.header_lines for block in blocks])
+    fields: dict[str, list[str]] = {}
+    for block in blocks:
+        for name, values in block.fields.items():
+            fields.setdefault(name, []).extend(values)
+    keep = _resolve_duplicates(records, header_lines, opts.duplicates, str(path))
+    if keep is not None:
+        records = records.subset(keep)
+        header_lines = header_lines[keep]
+        fields = {name: [values[i] for i in keep] for name, values in fields.items()}
+    return _attach_fields(records, header_lines, fields, str(path), opts.header, labels,
+                          classes, task, positive_class, missing_labels)
+
+
+def iter_fasta(
+    path: str | Path,
+    chunk_size: int = 100_000,
+    *,
+    labels: bool = True,
+    classes: Sequence[object] | int | str | None = None,
+    task: str | None = None,
+    positive_class: str | None = None,
+    missing_labels: Literal["error", "drop"] = "error",
+    **options: object,
+) -> Iterator[SequenceSet]:
+    """Stream a FASTA file as sequence sets of up to ``chunk_size`` records.
+
+    Takes the options of :func:`read_fasta`. Duplicate ids are checked
+    across chunks; ``duplicates="last"`` needs the whole file and is
+    rejected here. Labels from headers need declared ``classes`` (or
+    ``task="regression"``), because a chunk cannot see the classes of later ones.
+
+    Raises
+    ------
+    ConfigError
+        For ``duplicates="last"`` or header labels without declared classes.
+    """
+    opts = _make_options(options)
+    if chunk_size < 1:
+        raise ConfigError(f"invalid chunk_size {chunk_size}; expected 1 or more")
+    if opts.duplicates == "last":
+        raise ConfigError("duplicates='last' needs the whole file; use read_fasta or another policy")
+    wants_labels = labels and opts.header is not None and opts.header.label_from is not None
+    if wants_labels and classes is None and task != "regression":
+        raise ConfigError("streaming labels from FASTA headers needs declared classes (classes=[...])")
+    seen: dict[str, tuple[int, str]] = {}
+    pending: list[Block] = []
+    n_pending = 0
+    for block in _iter_blocks(Path(path), opts):
+        keep = _check_streaming_duplicates(block, seen, opts.duplicates, str(path))
+        if keep is not None:
+            block = _subset_block(block, keep)
+        pending.append(block)
+        n_pending += len(block.records)
+        while n_pending >= chunk_size:
+            head, pending = _take(pending, chunk_size)
+            n_pending -= chunk_size
+            yield _attach_fields(head.records, head.header_lines, head.fields, str(path), opts.header,
+                                 labels, classes, task, positive_class, missing_labels)
+    if n_pending:
+        head, _ = _take(pending, n_pending)
+        yield _attach_fields(head.records, head.header_lines, head.fields, str(path), opts.header,
+                             labels, classes, task, positive_class, missing_labels)
+
+
+def _make_options(options: dict[str, object]) -> FastaOptions:
+    header_keys = ("header_sep", "header_fields", "label_from", "label_field", "split_field")
+    header_args = {key: options.pop(key) for key in header_keys if key in options}
+    allowed = set(FastaOptions.__dataclass_fields__) - {"header"}
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise ConfigError(
+            f"unknown FASTA option(s) {unknown}; allowed: {sorted(allowed | set(header_keys))}"
+        )
+    header = HeaderFields.build(**header_args) if any(v is not None for v in header_args.values()) else None
+    return FastaOptions(header=header, **options)  # type: ignore[arg-type]
+
+
+def _iter_blocks(path: Path, opts: FastaOptions) -> Iterator[Block]:
+    """Read the file block by block; each block ends at a record boundary."""
+    if not path.exists():
+        raise FileNotFoundError(f"FASTA file not found: {path}")
+    n_records = 0
+    n_bytes = 0
+    first_line = 1
+    alphabet: Alphabet = get_alphabet("dna")
+    with open_binary(path) as stream:
+        pending = b""
+        first = True
+        while True:
+            try:
+                block = read_block(stream, BLOCK_BYTES, path)
+            except TruncatedInputError as error:
+                raise TruncatedInputError(
+                    f"{path}: compressed data ended early (unexpected end of stream or CRC "
+                    f"mismatch) after {n_records} complete records; the file is truncated or "
+                    f"corrupt, download or copy it again"
+                ) from error.__cause__
+            n_bytes += len(block)
+            data = pending + block if pending else block
+            transforms: Counter = Counter()
+            if first:
+                if not data and not block:
+                    raise FastaFormatError(f"{path}: empty file (0 bytes); expected FASTA records")
+                if len(data) < HEAD_BYTES and block:
+                    pending = data
+                    continue
+                first = False
+                if data.startswith(UTF8_BOM):
+                    data = data[len(UTF8_BOM):]
+                    transforms["bom_removed"] += 1
+                alphabet = _prepare(path, data, opts)
+            if block:
+                cut = data.rfind(b"\n>")
+                if cut < 0:
+                    pending = data
+                    continue
+                part, pending = data[: cut + 1], data[cut + 1:]
+            else:
+                part, pending = data, b""
+            if part:
+                parsed, n_lines = parse_block(path, part, first_line, alphabet, opts, transforms)
+                first_line += n_lines
+                n_records += len(parsed.records)
+                if len(parsed.records):
+                    yield parsed
+            if not block:
+                break
+    if n_records == 0:
+        raise FastaFormatError(f"{path}: 0 FASTA records in {n_bytes} bytes")
+
+
+def _prepare(path: Path, head: bytes, opts: FastaOptions) -> Alphabet:
+    """Check the layout and choose the alphabet from the first records."""
+    records = head_records(head[:HEAD_BYTES])
+    if opts.layout == "standard" and looks_three_line(records):
+        raise FastaFormatError(
+            f"{path}: every record has a sequence line and a second line of the same length "
+            "with other letters (a per-residue annotation, as in SignalP 6.0 training data); "
+            "reading it as FASTA would glue the annotation to the sequence. "
+            "Read it with layout='three-line' (--fasta-layout three-line)"
+        )
+    if opts.alphabet != "auto":
+        return get_alphabet(opts.alphabet)
+    sample = residue_sample(records, opts.layout == "three-line")
+    alphabet = guess_alphabet(sample)
+    logger.info("%s: alphabet guessed as %s from the first records", path.name, alphabet.name)
+    return alphabet
+
+
+def _duplicate_message(path: str, name: str, first_line: int, first_header: str,
+                       line: int, header: str) -> str:
+    return (
+        f"{path}:{line}: duplicate record id {name!r}: header line {first_line} {first_header!r} "
+        f"and header line {line} {header!r}. Ids are the first word of the header; use "
+        "id_rule='full-header' (--id-rule full-header) if the whole header names the record, "
+        "or duplicates='first', 'last' or 'rename' (--duplicates) to keep one or rename"
+    )
+
+
+def _header_text(records: SequenceSet, index: int) -> str:
+    description = "" if records.descriptions is None else str(records.descriptions[index])
+    return (">" + str(records.ids[index]) + (" " + description if description else "")).strip()
+
+
+def _resolve_duplicates(
+    records: SequenceSet, header_lines: np.ndarray, policy: str, path: str
+) -> np.ndarray | None:
+    """Apply the duplicate-id policy to a whole file; return the records to keep, or None for all."""
+
+    def describe(first: int, repeat: int) -> str:
+        return _duplicate_message(
+            path, str(records.ids[repeat]), int(header_lines[first]), _header_text(records, first),
+            int(header_lines[repeat]), _header_text(records, repeat))
+
+    keep, ids = duplicate_keep(records.ids, policy, path, describe, records.transforms)
+    records.ids = ids
+    return keep
+
+
+def _check_streaming_duplicates(
+    block: Block, seen: dict[str, tuple[int, str]], policy: str, path: str
+) -> np.ndarray | None:
+    """Check ids against earlier blocks; return the records to keep, or None for all."""
+    records = block.records
+    keep = np.ones(len(records), dtype=bool)
+    new_ids = records.ids.copy()
+    changed = False
+    for index, name in enumerate(records.ids.tolist()):
+        header = _header_text(records, index)
+        line = int(block.header_lines[index])
+        if name not in seen:
+            seen[name] = (line, header)
+            continue
+        if policy == "error":
+            first_line, first_header = seen[name]
+            raise FastaFormatError(_duplicate_message(path, name, first_line, first_header, line, header))
+        records.transforms[f"duplicates_{policy}"] += 1
+        if policy == "first":
+            keep[index] = False
+            changed = True
+        else:
+            suffix = 2
+            while f"{name}_{suffix}" in seen:
+                suffix += 1
+            new_ids[index] = f"{name}_{suffix}"
+            seen[new_ids[index]] = (line, header)
+    if policy == "rename":
+        records.ids = new_ids
+    return np.flatnonzero(keep) if changed else None
+
+
+def _subset_block(block: Block, keep: np.ndarray) -> Block:
+    return Block(
+        records=block.records.subset(keep),
+        header_lines=block.header_lines[keep],
+        fields={name: [values[i] for i in keep] for name, values in block.fields.items()},
+    )
+
+
+def _take(blocks: list[Block], count: int) -> tuple[Block, list[Block]]:
+    """Split the first ``count`` records off a list of blocks."""
+    taken: list[Block] = []
+    rest = list(blocks)
+    needed = count
+    while needed:
+        block = rest.pop(0)
+        size = len(block.records)
+        if size <= needed:
+            taken.append(block)
+            needed -= size
+        else:
+            taken.append(_subset_block(block, np.arange(needed)))
+            remainder = _subset_block(block, np.arange(needed, size))
+            # The first part already carries the block's counts and flags.
+            remainder.records.transforms = Counter()
+            remainder.records.flagged = {}
+            rest.insert(0, remainder)
+            needed = 0
+    records = concat_sets([block.records for block in taken])
+    fields: dict[str, list[str]] = {}
+    for block in taken:
+        for name, values in block.fields.items():
+            fields.setdefault(name, []).extend(values)
+    lines = np.concatenate([block.header_lines for block in taken])
+    return Block(records, lines, fields), rest
+
+
+def _attach_fields(
+    records: SequenceSet,
+    header_lines: np.ndarray,
+    fields: dict[str, list[str]],
+    path: str,
+    header: HeaderFields | None,
+    labels: bool,
+    classes: Sequence[object] | int | str | None,
+    task: str | None,
+    positive_class: str | None,
+    missing_labels: str,
+) -> SequenceSet:
+    """Encode header labels and splits, log the transformations and return the set."""
+    if "split" in fields:
+        records.splits = np.array([normalize_split(value) for value in fields["split"]], dtype=object)
+    if labels and "label" in fields:
+        raw = RawLabels(
+            values=np.array(fields["label"], dtype=object),
+            lines=header_lines.astype(np.int64),
+            sources=np.full(len(records), Path(path).name, dtype=object),
+        )
+        encoded, names, task_name, keep = encode_labels(
+            raw, task=task, classes=classes, positive_class=positive_class, missing=missing_labels)  # type: ignore[arg-type]
+        if not keep.all():
+            records.transforms["missing_label_dropped"] += int((~keep).sum())
+            records = records.subset(np.flatnonzero(keep))
+        records.labels = encoded
+        records.class_names = names
+        records.task = task_name  # type: ignore[assignment]
+    log_transforms(path, records)
+    return records
+
+
+def log_transforms(path: str, records: SequenceSet) -> None:
+    """Log how many records were read from ``path`` and every transformation counted."""
+    counts = ", ".join(f"{name}={count}" for name, count in sorted(records.transforms.items()))
+    logger.info("%s: read %d records (%s)%s", Path(path).name, len(records), records.alphabet.name,
+                f"; transformations: {counts}" if counts else "")
