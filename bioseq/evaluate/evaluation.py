@@ -1,0 +1,179 @@
+"""Evaluate a model or a training run on labelled data and write the report folder.
+
+:func:`evaluate_model` scores a test set with :class:`bioseq.predict.Predictor`,
+computes :func:`~bioseq.evaluate.metrics.compute_metrics`, summarises the data
+(with overlap against the run's training records when the run folder is
+known) and writes the folder of :func:`~bioseq.evaluate.report.write_evaluation`.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+
+from bioseq.errors import BioseqError, LabelError
+from bioseq.evaluate.metrics import compute_metrics
+from bioseq.evaluate.report import data_flags, summarize_data, write_evaluation
+from bioseq.predict import Predictor
+from bioseq.sequences import SequenceSet
+
+logger = logging.getLogger(__name__)
+
+
+def find_run_dir(model_or_run: str | os.PathLike[str]) -> Path | None:
+    """Return the run folder of a model: the folder itself, or the model file's folder.
+
+    A folder counts as a run when it holds ``manifest.json``.
+    """
+    path = Path(model_or_run)
+    folder = path if path.is_dir() else path.parent
+    return folder if (folder / "manifest.json").is_file() else None
+
+
+def align_labels(test: SequenceSet, class_names: list[str], task: str) -> np.ndarray:
+    """Return the test labels as indices (or columns) in the model's class order.
+
+    Raises
+    ------
+    LabelError
+        If the test set is unlabelled, has another task, or names a class the
+        model does not know.
+    """
+    if test.labels is None:
+        raise LabelError(f"the test data ({', '.join(test.sources) or 'in memory'}) have no "
+                         "labels; pass --label-column or --label-field, or use bioseq predict")
+    if task in ("binary", "multiclass") and test.task in ("binary", "multiclass"):
+        names = [str(c) for c in (test.class_names or [])]
+        unknown = [name for name in names if name not in class_names]
+        present = set(np.unique(test.labels).tolist())
+        unknown = [name for i, name in enumerate(names) if name in unknown and i in present]
+        if unknown:
+            raise LabelError(
+                f"the test data have class(es) {unknown} that the model does not know; the "
+                f"model's classes are {class_names}. Relabel the data or drop those records")
+        mapping = np.array([class_names.index(n) if n in class_names else -1 for n in names])
+        return mapping[test.labels].astype(np.int64)
+    if task != test.task:
+        raise LabelError(f"the model predicts a {task} task but the test labels were read as "
+                         f"{test.task}; pass --task {task} when reading the data")
+    if task == "multilabel":
+        names = [str(c) for c in (test.class_names or [])]
+        missing = [name for name in class_names if name not in names]
+        if missing:
+            raise LabelError(f"the test data lack label column(s) {missing} of the model; "
+                             f"found {names}")
+        return test.labels[:, [names.index(name) for name in class_names]]
+    return np.asarray(test.labels, dtype=np.float64)
+
+
+def read_train_ids(run_dir: Path) -> set[str] | None:
+    """Return the ids in the training split of ``run_dir/splits.csv``, or None without it."""
+    path = run_dir / "splits.csv"
+    if not path.is_file():
+        return None
+    with path.open(newline="", encoding="utf-8") as stream:
+        return {row["id"] for row in csv.DictReader(stream) if row.get("split") == "train"}
+
+
+def load_training_records(run_dir: Path, train_ids: set[str] | None) -> SequenceSet | None:
+    """Reload the run's training records from the sources in its ``config.yaml``.
+
+    Returns None, with a log line, when the sources cannot be read (moved,
+    deleted) so that the report falls back to an overlap by id.
+    """
+    config_path = run_dir / "config.yaml"
+    if not config_path.is_file():
+        return None
+    try:
+        from bioseq.train.config import config_from_dict, read_yaml
+        from bioseq.train.run import load_training_data
+
+        records = load_training_data(config_from_dict(read_yaml(config_path)))
+    except (BioseqError, OSError) as error:
+        logger.warning("cannot reload the training data of %s (%s); train/test overlap is "
+                       "checked by record id instead", run_dir, error)
+        return None
+    if train_ids is not None:
+        keep = np.array([str(i) in train_ids for i in records.ids], dtype=bool)
+        records = records.subset(keep)
+    elif records.splits is not None:
+        records = records.subset(records.splits == "train")
+    return records
+
+
+def evaluate_model(
+    model_or_run: str | os.PathLike[str],
+    test: SequenceSet,
+    out_dir: str | os.PathLike[str],
+    *,
+    batch_size: int = 512,
+    device: str = "cpu",
+    reverse_complement: bool = False,
+    truncate: str | None = None,
+    pad: str | None = None,
+    n_bootstrap: int = 1000,
+    seed: int = 0,
+) -> dict[str, Path]:
+    """Score ``test`` with a model and write metrics, tables, plots and report.html.
+
+    Parameters
+    ----------
+    model_or_run : path-like
+        Model file or run folder. A run folder (or the folder of the model
+        file, when it holds ``manifest.json``) adds the manifest, training
+        curves and the train/test overlap to the report.
+    test : SequenceSet
+        Labelled test records.
+    out_dir : path-like
+        Output folder.
+    batch_size, device, reverse_complement, truncate, pad
+        As for :meth:`bioseq.predict.Predictor.score` and
+        :meth:`~bioseq.predict.Predictor.load`.
+    n_bootstrap : int, default=1000
+        Bootstrap replicates of the 95% intervals.
+    seed : int, default=0
+        Seed of the bootstrap.
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        The written files by kind.
+    """
+    predictor = Predictor.load(model_or_run, device=device, truncate=truncate, pad=pad)
+    y_true = align_labels(test, predictor.class_names, predictor.task)
+    scores = predictor.score(test, batch_size=batch_size, reverse_complement=reverse_complement)
+    metrics = compute_metrics(y_true, scores, task=predictor.task,  # type: ignore[arg-type]
+                              class_names=predictor.class_names,
+                              positive_class=predictor.positive_class,
+                              n_bootstrap=n_bootstrap, seed=seed)
+
+    run_dir = find_run_dir(model_or_run)
+    manifest = None
+    metrics_csv = None
+    train_records = None
+    train_ids = None
+    if run_dir is not None:
+        manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+        metrics_csv = run_dir / "metrics.csv"
+        train_ids = read_train_ids(run_dir)
+        train_records = load_training_records(run_dir, train_ids)
+    metrics["data"] = summarize_data(test, train_records, train_ids)
+    metrics["flags"] = metrics["flags"] + data_flags(metrics["data"])
+    metrics["model"] = {
+        "path": str(predictor.path),
+        "name": predictor.metadata["model"]["name"],
+        "run_dir": None if run_dir is None else str(run_dir),
+        "reverse_complement": reverse_complement,
+        "training": predictor.metadata.get("training", {}),
+    }
+    for flag in metrics["flags"]:
+        logger.warning("%s", flag["message"])
+    return write_evaluation(Path(out_dir), metrics, ids=test.ids, y_true=y_true, scores=scores,
+                            lengths=test.lengths, manifest=manifest, metrics_csv=metrics_csv,
+                            title=f"bioseq evaluation: {predictor.path.parent.name}"
+                                  f"/{predictor.path.name}")
