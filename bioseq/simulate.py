@@ -368,11 +368,17 @@ def _write_block(
     ids = _record_ids(block.start, len(block.codes), spec.n_sequences)[rows]
     annotations = _annotation(spec, block.positions[rows])
     labels = block.labels[rows]
+    if block.splits is None:
+        split_text = [""] * len(rows)
+    elif output_format == "fasta":
+        split_text = [f" split={name}" for name in block.splits[rows]]
+    else:
+        split_text = [f",{name}" for name in block.splits[rows]]
     lines = []
     if output_format == "fasta":
         label_text = _label_text(spec, labels)
         for i in range(len(rows)):
-            header = f">{ids[i]} label={label_text[i] or 'none'} motifs={annotations[i] or 'none'}"
+            header = f">{ids[i]} label={label_text[i] or 'none'}{split_text[i]} motifs={annotations[i] or 'none'}"
             lines.append(f"{header}\n{text[i].tobytes().decode('ascii')}\n")
     else:
         for i in range(len(rows)):
@@ -381,14 +387,16 @@ def _write_block(
             else:
                 label_fields = spec.class_names[int(labels[i])]
             lines.append(
-                f"{ids[i]},{text[i].tobytes().decode('ascii')},{label_fields},{annotations[i]}\n"
+                f"{ids[i]},{text[i].tobytes().decode('ascii')},{label_fields}{split_text[i]},"
+                f"{annotations[i]}\n"
             )
     handle.write("".join(lines))
 
 
 def _csv_header(spec: SimulationSpec) -> str:
     label_columns = ",".join(spec.motifs) if spec.task == "multilabel" else "label"
-    return f"id,sequence,{label_columns},motifs\n"
+    split_column = "" if spec.split_fractions is None else ",split"
+    return f"id,sequence,{label_columns}{split_column},motifs\n"
 
 
 def output_paths(out_dir: Path, spec: SimulationSpec, output_format: OutputFormat) -> dict[str, Path]:
@@ -416,10 +424,12 @@ def write_simulated(
     out_dir : path
         Folder to write; created if missing.
     output_format : {"csv", "fasta"}, default="csv"
-        CSV has the columns ``id, sequence, label, motifs`` (multilabel: one
-        0/1 column per motif instead of ``label``). FASTA headers read
-        ``>ID label=CLASS motifs=NAME@START``, where multilabel labels are
-        comma-separated motif names and ``none`` stands for no motif.
+        CSV has the columns ``id, sequence, label, split, motifs``
+        (multilabel: one 0/1 column per motif instead of ``label``; no
+        ``split`` without split fractions). FASTA headers read
+        ``>ID label=CLASS split=SPLIT motifs=NAME@START``, where multilabel
+        labels are comma-separated motif names and ``none`` stands for no
+        motif. ``motifs`` lists each planted motif with its 0-based start.
 
     Returns
     -------

@@ -107,7 +107,8 @@ def test_write_csv_per_split(tmp_path):
     summary = write_simulated(spec, tmp_path, "csv")
     with open(tmp_path / "train.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert list(rows[0]) == ["id", "sequence", "label", "motifs"]
+    assert list(rows[0]) == ["id", "sequence", "label", "split", "motifs"]
+    assert {row["split"] for row in rows} == {"train"}
     assert len(rows) == 80
     for row in rows:
         if row["label"] == "positive":

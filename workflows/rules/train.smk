@@ -1,0 +1,53 @@
+# Train one model on one data set, partition and seed.
+#
+# The training job declares one GPU; the SLURM profile turns it into
+# `sbatch --gpus=1` and `bioseq train --devices auto` uses what it is given
+# (the CPU when no CUDA device is visible). Memory, runtime and retries come
+# from the profiles. The run directory keeps checkpoints/last.ckpt, which is
+# not a declared output, so a retry or a rerun after a killed job resumes from
+# it (--resume auto) while the declared model file appears only at the end.
+
+
+def train_input(wildcards):
+    if wildcards.partition != "holdout":
+        return {"data": fold_file(wildcards, "train")}
+    if config["datasets"][wildcards.dataset].get("preprocess", False):
+        return {"data": f"{RESULTS}/{wildcards.dataset}/train.h5"}
+    return {"data": train_files(wildcards.dataset)}
+
+
+def train_loader(wildcards):
+    if wildcards.partition != "holdout":
+        return loader_flags(fold_loader(wildcards.dataset))
+    if config["datasets"][wildcards.dataset].get("preprocess", False):
+        return ""  # the store carries labels, classes and alphabet
+    return loader_flags(dataset_loader(wildcards.dataset))
+
+
+rule train:
+    input:
+        unpack(train_input),
+    output:
+        model=f"{RESULTS}/runs/{{dataset}}/{{model}}/{{partition}}/seed{{seed}}/model.safetensors",
+    log:
+        f"{RESULTS}/logs/train/{{dataset}}.{{model}}.{{partition}}.seed{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/train/{{dataset}}.{{model}}.{{partition}}.seed{{seed}}.tsv"
+    params:
+        run=run_dir,
+        data=lambda wildcards, input: " ".join(
+            f"--data {shlex.quote(path)}" for path in as_list(input.data)
+        ),
+        loader=train_loader,
+        model=lambda wildcards: model_flags(wildcards.model),
+        devices=TRAIN_OPTIONS.get("devices", "auto"),
+        precision=TRAIN_OPTIONS.get("precision", "auto"),
+    resources:
+        gpu=1,
+        batch_size=batch_size_for_attempt,
+    shell:
+        "echo 'train: batch_size={resources.batch_size} mem_mb={resources.mem_mb}' > {log:q}; "
+        "bioseq train {params.data} {params.loader} {params.model}"
+        " $( [ {resources.batch_size} -gt 0 ] && echo --batch-size {resources.batch_size} )"
+        " --out {params.run:q} --seed {wildcards.seed} --devices {params.devices}"
+        " --precision {params.precision} --resume auto 2>> {log:q}"
