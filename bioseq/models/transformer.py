@@ -65,9 +65,9 @@ class TransformerClassifier(nn.Module):
         Number of logits.
     input_kind : {"tokens", "onehot"}, default="tokens"
         Token ids ``(N, T)`` or one-hot ``(N, A, L)`` through a conv stem.
-    vocab_size : int, default=69
-        Number of token ids (tokens input); the default fits DNA 3-mers plus
-        five special tokens.
+    vocab_size : int, default=68
+        Number of token ids (tokens input); the default fits the k-mer
+        tokenizer's DNA 3-mers (64) plus its four special tokens.
     in_channels : int, default=4
         Alphabet size ``A`` (one-hot input).
     d_model : int, default=128
@@ -105,7 +105,7 @@ class TransformerClassifier(nn.Module):
     --------
     >>> import torch
     >>> model = TransformerClassifier(n_outputs=1, d_model=16, n_heads=2, n_layers=1)
-    >>> model(torch.randint(1, 69, (2, 30))).shape
+    >>> model(torch.randint(1, 68, (2, 30))).shape
     torch.Size([2, 1])
     """
 
@@ -117,7 +117,7 @@ class TransformerClassifier(nn.Module):
         self,
         n_outputs: int,
         input_kind: Literal["tokens", "onehot"] = "tokens",
-        vocab_size: int = 69,
+        vocab_size: int = 68,
         in_channels: int = 4,
         d_model: int = 128,
         n_heads: int = 4,

@@ -13,7 +13,7 @@ def random_onehot(n: int, length: int, channels: int = 4, seed: int = 0) -> torc
     return torch.nn.functional.one_hot(codes, channels).float().transpose(1, 2)
 
 
-def random_tokens(n: int, length: int, vocab_size: int = 69, seed: int = 0) -> torch.Tensor:
+def random_tokens(n: int, length: int, vocab_size: int = 68, seed: int = 0) -> torch.Tensor:
     """Return random token ids ``(N, T)`` that avoid the padding id 0."""
     generator = torch.Generator().manual_seed(seed)
     return torch.randint(1, vocab_size, (n, length), generator=generator)
