@@ -31,7 +31,8 @@ logger = logging.getLogger(__name__)
 MAX_CURVES = 20
 
 
-def _new_figure(width: float = 5.0, height: float = 4.2) -> tuple[Figure, Any]:
+def new_figure(width: float = 5.0, height: float = 4.2) -> tuple[Figure, Any]:
+    """Create a one-panel figure (not registered with pyplot, so nothing leaks)."""
     figure = Figure(figsize=(width, height), dpi=100)
     axes = figure.add_subplot(1, 1, 1)
     return figure, axes
@@ -64,7 +65,7 @@ def plot_roc(y_true: np.ndarray, probabilities: np.ndarray, class_names: list[st
     positive_index : int or None, default=None
         Positive class of a binary task; None draws every class.
     """
-    figure, axes = _new_figure()
+    figure, axes = new_figure()
     axes.plot([0, 1], [0, 1], linestyle=":", color="grey", linewidth=1)
     drawn = 0
     for index, name in _one_vs_rest(y_true, class_names, positive_index):
@@ -91,7 +92,7 @@ def plot_roc(y_true: np.ndarray, probabilities: np.ndarray, class_names: list[st
 def plot_precision_recall(y_true: np.ndarray, probabilities: np.ndarray,
                           class_names: list[str], positive_index: int | None = None) -> Figure:
     """Draw one-vs-rest precision-recall curves with each class's prevalence as baseline."""
-    figure, axes = _new_figure()
+    figure, axes = new_figure()
     drawn = 0
     for index, name in _one_vs_rest(y_true, class_names, positive_index):
         is_positive = y_true == index
@@ -120,7 +121,7 @@ def plot_confusion_matrix(matrix: list[list[int]], class_names: list[str]) -> Fi
     """Draw the confusion matrix with counts and row-normalised shading."""
     counts = np.asarray(matrix, dtype=np.int64)
     size = max(4.0, 0.5 * len(class_names) + 2.5)
-    figure, axes = _new_figure(size, size * 0.85)
+    figure, axes = new_figure(size, size * 0.85)
     totals = counts.sum(axis=1, keepdims=True)
     shares = np.divide(counts, totals, out=np.zeros(counts.shape), where=totals > 0)
     axes.imshow(shares, cmap="Blues", vmin=0, vmax=1)
@@ -139,7 +140,7 @@ def plot_confusion_matrix(matrix: list[list[int]], class_names: list[str]) -> Fi
 
 def plot_calibration(calibration: dict[str, list[float]]) -> Figure:
     """Draw the reliability diagram: accuracy against mean confidence per bin."""
-    figure, axes = _new_figure()
+    figure, axes = new_figure()
     axes.plot([0, 1], [0, 1], linestyle=":", color="grey", linewidth=1, label="perfect")
     if calibration.get("confidence"):
         axes.plot(calibration["confidence"], calibration["accuracy"], marker="o",
@@ -163,7 +164,7 @@ def plot_score_distributions(y_true: np.ndarray, probabilities: np.ndarray,
     A binary task shows the positive-class probability for each true class;
     a multiclass task shows each sample's probability of its true class.
     """
-    figure, axes = _new_figure()
+    figure, axes = new_figure()
     bins = np.linspace(0, 1, 26)
     if positive_index is not None:
         scores = probabilities[:, positive_index]
@@ -184,7 +185,7 @@ def plot_score_distributions(y_true: np.ndarray, probabilities: np.ndarray,
 
 def plot_regression(y_true: np.ndarray, predictions: np.ndarray) -> Figure:
     """Draw predicted against true values with the identity line."""
-    figure, axes = _new_figure()
+    figure, axes = new_figure()
     y = np.asarray(y_true, dtype=float).ravel()
     p = np.asarray(predictions, dtype=float).ravel()
     axes.scatter(y, p, s=6, alpha=0.5)
@@ -201,7 +202,7 @@ def plot_regression(y_true: np.ndarray, predictions: np.ndarray) -> Figure:
 def plot_lengths(lengths: np.ndarray, labels: np.ndarray | None,
                  class_names: list[str] | None) -> Figure:
     """Draw the sequence length distribution, by class when labels are class indices."""
-    figure, axes = _new_figure()
+    figure, axes = new_figure()
     lengths = np.asarray(lengths)
     bins = np.histogram_bin_edges(lengths, bins=min(30, max(1, len(np.unique(lengths)))))
     if labels is not None and class_names and labels.ndim == 1 and labels.dtype.kind in "iu":

@@ -27,6 +27,7 @@ def write_toy(out_dir: Path, train: SequenceSet | None = None) -> dict[str, Path
     metrics["data"] = summarize_data(test, train)
     metrics["flags"] += data_flags(metrics["data"])
     metrics["model"] = {"path": "model.safetensors", "name": "toy"}
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
     curves = out_dir.parent / "metrics.csv"
     pd.DataFrame({"epoch": [0, 1, 2], "train_loss": [0.7, 0.5, 0.4],
                   "val_loss": [0.72, 0.6, 0.55], "val_auroc": [0.6, 0.7, 0.75]}).to_csv(
