@@ -1,0 +1,402 @@
+"""Load sequences from any supported input through one function.
+
+:func:`load_sequences` takes one or more sources and returns one
+:class:`~bioseq.sequences.SequenceSet` with labels encoded over all of them.
+A source is a path, optionally prefixed with a split and a class::
+
+    data/train.csv                  a table or FASTA file with its own labels
+    enhancer=data/enh.fa            every record of the file has class "enhancer"
+    test:data/test.csv              every record belongs to split "test"
+    valid:AMP=AMP.eval.fa           both
+
+A string that names an existing file is always read as a plain path. The
+format comes from the content, not the name: HDF5 stores by their signature,
+FASTA by a ``>`` (or ``@``, which the FASTA reader reports as FASTQ) as the
+first character after a byte order mark and blank lines, gzip by its magic
+bytes. Other files are read as FASTA when their name (without ``.gz``) ends
+in a FASTA extension and as CSV/TSV tables otherwise.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from bioseq.alphabet import Alphabet
+from bioseq.errors import ConfigError, FormatError, LabelError
+from bioseq.io._combine import concat_sets
+from bioseq.io.compression import HDF5_MAGIC, UTF8_BOM, open_binary, read_magic
+from bioseq.io.labels import natural_key, parse_classes
+from bioseq.io.splits import normalize_split
+from bioseq.sequences import SequenceSet
+
+logger = logging.getLogger(__name__)
+
+InputFormat = Literal["auto", "fasta", "table", "csv", "tsv", "store"]
+FORMATS = ("auto", "fasta", "table", "csv", "tsv", "store")
+FASTA_EXTENSIONS = (".fa", ".fasta", ".fna", ".faa", ".ffn", ".frn", ".fas", ".seq", ".mfa")
+FASTA_ONLY = ("id_rule", "blank_lines", "comments", "layout", "header_sep", "header_fields",
+              "label_from", "label_field", "split_field")
+TABLE_ONLY = ("sequence_column", "id_column", "label_columns", "split_column", "sep")
+SHARED = ("alphabet", "duplicates", "empty", "u_policy", "internal_stop", "keep_softmask",
+          "missing_labels", "task")
+_SOURCE = re.compile(r"^(?:(?P<split>[A-Za-z]+):)?(?:(?P<label>[^=/\\]+)=)?(?P<path>.+)$")
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """One input file with an optional class for all its records and an optional split.
+
+    Examples
+    --------
+    >>> DataSource.parse("valid:AMP=data/AMP.eval.fa")
+    DataSource(path=PosixPath('data/AMP.eval.fa'), class_name='AMP', split='valid')
+    """
+
+    path: Path
+    class_name: str | None = None
+    split: str | None = None
+
+    @classmethod
+    def parse(cls, spec: str | Path | DataSource) -> DataSource:
+        """Read ``[SPLIT:][CLASS=]PATH``; an existing file's name is taken as it is."""
+        if isinstance(spec, DataSource):
+            return spec
+        if isinstance(spec, Path) or Path(spec).exists():
+            return cls(Path(spec))
+        match = _SOURCE.match(spec)
+        if match is None:  # pragma: no cover - the pattern matches every non-empty string
+            raise ConfigError(f"invalid data source {spec!r}; expected [SPLIT:][CLASS=]PATH")
+        split = match["split"]
+        if split is not None:
+            split = normalize_split(split)
+            if split not in ("train", "valid", "test"):
+                raise ConfigError(
+                    f"invalid split {match['split']!r} in data source {spec!r}; "
+                    "use train, valid or test (or give no split)"
+                )
+        label = match["label"].strip() if match["label"] else None
+        return cls(Path(match["path"]), label, split)
+
+
+def detect_format(path: str | Path) -> Literal["fasta", "table", "store"]:
+    """Tell FASTA, CSV/TSV table and HDF5 store apart by content.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"input file not found: {path}")
+    if read_magic(path, len(HDF5_MAGIC)) == HDF5_MAGIC:
+        return "store"
+    with open_binary(path) as stream:
+        head = stream.read(4096)
+    if head.startswith(UTF8_BOM):
+        head = head[len(UTF8_BOM):]
+    start = head.lstrip(b" \t\r\n")
+    if start[:1] in (b">", b"@"):
+        return "fasta"
+    name = path.name.lower()
+    for suffix in (".gz", ".bgz"):
+        name = name.removesuffix(suffix)
+    if name.endswith(FASTA_EXTENSIONS):
+        return "fasta"
+    first_line = start.split(b"\n", 1)[0]
+    if name.endswith(".txt") and not any(sep in first_line for sep in (b"\t", b",", b";")):
+        return "fasta"
+    return "table"
+
+
+def _split_options(kind: str, options: dict[str, object], source: DataSource) -> dict[str, object]:
+    """Pick the options that apply to one reader."""
+    picked = {key: value for key, value in options.items() if value is not None}
+    if kind == "fasta":
+        picked = {k: v for k, v in picked.items() if k not in TABLE_ONLY}
+    else:
+        picked = {k: v for k, v in picked.items() if k not in FASTA_ONLY}
+    if source.class_name is not None:
+        # The class comes from the source, so the file's own labels are ignored.
+        picked = {k: v for k, v in picked.items()
+                  if k not in ("label_from", "label_field", "label_columns")}
+    return picked
+
+
+def _check_options(options: dict[str, object]) -> None:
+    allowed = set(FASTA_ONLY) | set(TABLE_ONLY) | set(SHARED)
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise ConfigError(f"unknown loader option(s) {unknown}; allowed: {sorted(allowed)}")
+
+
+def _read_one(
+    source: DataSource, fmt: str, options: dict[str, object], labels: bool,
+    classes: list[str] | int | None,
+) -> SequenceSet:
+    from bioseq.io.fasta import read_fasta
+    from bioseq.io.tables import read_table
+
+    kind = detect_format(source.path) if fmt == "auto" else fmt
+    if kind in ("csv", "tsv"):
+        options = {**options, "sep": "," if kind == "csv" else "\t"}
+        kind = "table"
+    use_labels = labels and source.class_name is None
+    picked = _split_options(kind, options, source)
+    if kind == "store":
+        if source.class_name is not None:
+            raise ConfigError(f"{source.path}: CLASS=PATH applies to FASTA and tables, not to HDF5 stores")
+        from bioseq.io.store import read_store
+
+        alphabet = options.get("alphabet")
+        records = read_store(source.path, alphabet=None if alphabet in (None, "auto") else alphabet)  # type: ignore[arg-type]
+        if not use_labels:
+            records.labels, records.class_names, records.task = None, None, None
+        return records
+    if kind == "fasta":
+        return read_fasta(source.path, labels=use_labels, classes=classes, **picked)
+    return read_table(source.path, labels=use_labels, classes=classes, **picked)  # type: ignore[arg-type]
+
+
+def load_sequences(
+    sources: str | Path | DataSource | Iterable[str | Path | DataSource],
+    *,
+    format: InputFormat = "auto",
+    labels: bool = True,
+    classes: Sequence[object] | int | str | None = None,
+    positive_class: str | None = None,
+    **options: object,
+) -> SequenceSet:
+    """Read one or more inputs into one sequence set with labels encoded over all of them.
+
+    Parameters
+    ----------
+    sources : path, DataSource, or a list of them
+        Inputs in ``[SPLIT:][CLASS=]PATH`` form (see the module docstring).
+    format : {"auto", "fasta", "table", "csv", "tsv", "store"}, default="auto"
+        "auto" detects each file's format from its content.
+    labels : bool, default=True
+        Read labels; False returns unlabelled sequences (for prediction).
+    classes : list of str, int or None, default=None
+        Declared classes (kept in this order) or a class count; None infers
+        the classes in natural order from all sources.
+    positive_class : str or None, default=None
+        Binary tasks: the class that becomes index 1 (default: the second class).
+    **options
+        Reader options: those of :func:`bioseq.io.fasta.read_fasta` and
+        :func:`bioseq.io.tables.read_table`, plus ``task`` and
+        ``missing_labels``. Options of one format are ignored for files of
+        the other.
+
+    Returns
+    -------
+    SequenceSet
+
+    Raises
+    ------
+    ConfigError
+        For an unknown option or format, or sources that mix labelled and
+        unlabelled or split and unsplit inputs.
+    LabelError
+        For labels outside the declared classes (naming file and line).
+    FormatError, SequenceError
+        From the readers.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "pos.fa").write_text(">p1\\nACGT\\n>p2\\nACGG\\n")
+    >>> _ = (folder / "neg.fa").write_text(">n1\\nTTTT\\n")
+    >>> data = load_sequences([f"yes={folder}/pos.fa", f"no={folder}/neg.fa"])
+    >>> data.class_names, data.labels.tolist(), data.task
+    (['no', 'yes'], [1, 1, 0], 'binary')
+    """
+    if format not in FORMATS:
+        raise ConfigError(f"invalid format {format!r}; choose one of {list(FORMATS)}")
+    _check_options(options)
+    items = [sources] if isinstance(sources, (str, Path, DataSource)) else list(sources)
+    if not items:
+        raise ConfigError("no data sources given; pass at least one file")
+    parsed = [DataSource.parse(item) for item in items]
+    declared = parse_classes(classes)
+    parts: list[SequenceSet] = []
+    alphabet = options.get("alphabet", "auto")
+    for source in parsed:
+        reader_options = {**options, "alphabet": alphabet}
+        records = _read_one(source, format, reader_options, labels, declared)
+        if alphabet in (None, "auto"):
+            # Later files use the alphabet guessed for the first one.
+            alphabet = records.alphabet
+        elif isinstance(alphabet, (str, Alphabet)) and records.alphabet.name != _name(alphabet):
+            raise ConfigError(
+                f"{source.path}: alphabet {records.alphabet.name} differs from {_name(alphabet)}"
+            )
+        if source.split is not None:
+            records.splits = np.full(len(records), source.split, dtype=object)
+        parts.append(records)
+    _check_splits(parsed, parts)
+    combined = concat_sets(parts) if len(parts) > 1 else parts[0]
+    if labels:
+        _merge_labels(combined, parsed, parts, declared, positive_class, options.get("task"))
+    if len(parts) > 1:
+        _check_unique_ids(combined, options.get("duplicates", "error"))
+    logger.info("loaded %d records from %d sources", len(combined), len(parts))
+    return combined
+
+
+def _name(alphabet: str | Alphabet) -> str:
+    return alphabet.name if isinstance(alphabet, Alphabet) else str(alphabet).lower()
+
+
+def _check_splits(sources: list[DataSource], parts: list[SequenceSet]) -> None:
+    with_split = [s.path.name for s, p in zip(sources, parts, strict=True) if p.splits is not None]
+    without = [s.path.name for s, p in zip(sources, parts, strict=True) if p.splits is None]
+    if with_split and without:
+        raise ConfigError(
+            f"some sources have splits ({', '.join(with_split)}) and some do not "
+            f"({', '.join(without)}); give every source a split (SPLIT:PATH) or none"
+        )
+
+
+def _merge_labels(
+    combined: SequenceSet, sources: list[DataSource], parts: list[SequenceSet],
+    declared: list[str] | int | None, positive_class: str | None, task: object,
+) -> None:
+    """Encode labels over all parts: class names from files, from CLASS=PATH, or declared."""
+    labelled = [p.labels is not None or s.class_name is not None for s, p in zip(sources, parts, strict=True)]
+    if not any(labelled):
+        return
+    if not all(labelled):
+        missing = [s.path.name for s, ok in zip(sources, labelled, strict=True) if not ok]
+        raise LabelError(
+            f"sources without labels: {', '.join(missing)}; give them labels (CLASS=PATH or a "
+            "label column) or load them separately"
+        )
+    tasks = {p.task for p in parts if p.labels is not None}
+    if tasks & {"multilabel", "regression"}:
+        names = {tuple(p.class_names or ()) for p in parts}
+        if len(names) > 1 or any(s.class_name for s in sources):
+            raise LabelError(f"label columns differ between sources: {sorted(names)}")
+        combined.task = parts[0].task
+        combined.class_names = parts[0].class_names
+        return
+    texts: list[np.ndarray] = []
+    for source, part in zip(sources, parts, strict=True):
+        if source.class_name is not None:
+            if isinstance(declared, list) and source.class_name not in declared:
+                raise LabelError(
+                    f"{source.path}: class {source.class_name!r} not in classes [{','.join(declared)}]"
+                )
+            texts.append(np.full(len(part), source.class_name, dtype=object))
+        else:
+            texts.append(np.asarray(part.class_names, dtype=object)[part.labels])
+    values = np.concatenate(texts)
+    if isinstance(declared, int):
+        names = [str(i) for i in range(declared)]
+    elif declared is not None:
+        names = list(declared)
+    else:
+        names = sorted({str(v) for v in values}, key=natural_key)
+    task_name = task if task is not None else ("binary" if len(names) <= 2 else "multiclass")
+    if task_name == "binary" and len(names) > 2:
+        raise LabelError(f"task 'binary' needs 2 classes, found {len(names)}: [{','.join(names)}]")
+    if positive_class is not None:
+        if task_name != "binary":
+            raise LabelError(f"positive_class applies to binary tasks only, not {task_name!r}")
+        positive = str(positive_class).strip()
+        if positive not in names:
+            raise LabelError(f"positive class {positive!r} is not one of the classes [{','.join(names)}]")
+        names = [name for name in names if name != positive] + [positive]
+    index = {name: code for code, name in enumerate(names)}
+    combined.labels = np.fromiter((index[str(v)] for v in values), dtype=np.int64, count=len(values))
+    combined.class_names = names
+    combined.task = task_name  # type: ignore[assignment]
+
+
+def _check_unique_ids(combined: SequenceSet, policy: object) -> None:
+    names = combined.ids.tolist()
+    if len(set(names)) == len(names) or policy == "rename":
+        if policy == "rename" and len(set(names)) != len(names):
+            from bioseq.io._records import rename_duplicates
+
+            combined.ids = rename_duplicates(names)
+        return
+    seen: set[str] = set()
+    repeated = [name for name in names if name in seen or seen.add(name)]
+    raise FormatError(
+        f"{len(repeated)} record ids occur in more than one source (first: {repeated[0]!r}); "
+        "make ids unique across files or pass duplicates='rename' (--duplicates rename)"
+    )
+
+
+def iter_sequences(
+    sources: str | Path | DataSource | Iterable[str | Path | DataSource],
+    chunk_size: int = 100_000,
+    *,
+    format: InputFormat = "auto",
+    labels: bool = True,
+    classes: Sequence[object] | int | str | None = None,
+    **options: object,
+) -> Iterator[SequenceSet]:
+    """Stream one or more inputs as sequence sets of up to ``chunk_size`` records.
+
+    Labels are encoded against classes known before reading: declared
+    ``classes``, or the class names of ``CLASS=PATH`` sources in natural
+    order. Labels read from files need declared classes; regression and
+    multilabel labels need none. FASTA is read in bounded memory; tables and
+    stores are read whole and then cut into chunks.
+
+    Raises
+    ------
+    ConfigError
+        For labels that would need the whole input to infer the classes.
+    """
+    from bioseq.io.fasta import iter_fasta
+    from bioseq.io.tables import iter_table
+
+    _check_options(options)
+    items = [sources] if isinstance(sources, (str, Path, DataSource)) else list(sources)
+    parsed = [DataSource.parse(item) for item in items]
+    declared = parse_classes(classes)
+    if declared is None and labels and parsed and all(s.class_name for s in parsed):
+        declared = sorted({s.class_name for s in parsed}, key=natural_key)  # type: ignore[arg-type]
+    names = [str(i) for i in range(declared)] if isinstance(declared, int) else declared
+    alphabet = options.get("alphabet", "auto")
+    for source in parsed:
+        kind = detect_format(source.path) if format == "auto" else format
+        reader_options = {**options, "alphabet": alphabet}
+        if kind in ("csv", "tsv"):
+            reader_options["sep"] = "," if kind == "csv" else "\t"
+            kind = "table"
+        picked = _split_options(kind, reader_options, source)
+        use_labels = labels and source.class_name is None
+        if kind == "fasta":
+            chunks = iter_fasta(source.path, chunk_size, labels=use_labels, classes=declared, **picked)
+        elif kind == "store":
+            chunks = iter(_chunks(_read_one(source, "store", reader_options, use_labels, declared), chunk_size))
+        else:
+            chunks = iter_table(source.path, chunk_size, labels=use_labels, classes=declared, **picked)
+        for chunk in chunks:
+            alphabet = chunk.alphabet
+            if source.split is not None:
+                chunk.splits = np.full(len(chunk), source.split, dtype=object)
+            if labels and source.class_name is not None:
+                if names is None or source.class_name not in names:
+                    raise LabelError(f"{source.path}: class {source.class_name!r} not in classes {names}")
+                chunk.labels = np.full(len(chunk), names.index(source.class_name), dtype=np.int64)
+                chunk.class_names = list(names)
+                chunk.task = "binary" if len(names) <= 2 else "multiclass"  # type: ignore[assignment]
+            yield chunk
+
+
+def _chunks(records: SequenceSet, chunk_size: int) -> Iterator[SequenceSet]:
+    for start in range(0, len(records), chunk_size):
+        yield records.subset(np.arange(start, min(start + chunk_size, len(records))))
