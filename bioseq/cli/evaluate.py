@@ -1,0 +1,61 @@
+"""``bioseq evaluate``: score labelled data with a model and write the report folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from bioseq.cli.options import data_options, loader_arguments
+from bioseq.cli.predict import length_options, scoring_options
+
+
+@click.command("evaluate")
+@click.argument("model_or_run", type=click.Path(exists=True, path_type=Path))
+@data_options
+@click.option("--out", "out_dir", required=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder for metrics.json, CSV tables, plots/ and report.html.")
+@click.option("--split", "split_name", default=None,
+              help="Evaluate only the records of this split (from --split-column), e.g. test.")
+@scoring_options
+@length_options
+@click.option("--bootstrap", "n_bootstrap", default=1000, show_default=True,
+              type=click.IntRange(min=0),
+              help="Bootstrap replicates for the 95% intervals; 0 skips them.")
+@click.option("--seed", default=0, show_default=True, type=int,
+              help="Seed of the bootstrap, so intervals are reproducible.")
+def evaluate(model_or_run: Path, out_dir: Path, split_name: str | None, batch_size: int,
+             device: str, reverse_complement: bool, truncate: str | None, pad: str | None,
+             n_bootstrap: int, seed: int, **data_kwargs: Any) -> None:
+    """Evaluate MODEL_OR_RUN (a model file or a run folder) on labelled --data.
+
+    Writes OUT/metrics.json, per_class.csv, predictions.csv, plots/*.png and
+    a self-contained report.html. Metrics that the data cannot define (for
+    example AUROC on a single-class split) are reported as undefined with the
+    reason, and the command still succeeds.
+    """
+    from bioseq.evaluate.evaluation import evaluate_model
+    from bioseq.io.load import load_sequences
+    from bioseq.models.modelfile import read_model_metadata
+    from bioseq.predict import resolve_model_path
+
+    sources, arguments = loader_arguments(**data_kwargs)
+    if not sources:
+        raise click.UsageError("no test data given; pass --data PATH (repeat for several files)")
+    # Read the test data as the model expects it unless the user says otherwise:
+    # its alphabet, its task and its classes in its order.
+    metadata = read_model_metadata(resolve_model_path(model_or_run))
+    arguments.setdefault("alphabet", metadata.get("alphabet") or "auto")
+    if metadata.get("task"):
+        arguments.setdefault("task", metadata["task"])
+    if metadata.get("task") in ("binary", "multiclass") and metadata.get("class_names"):
+        arguments.setdefault("classes", list(metadata["class_names"]))
+    test = load_sequences(sources, **arguments)
+    if split_name is not None:
+        test = test.split(split_name)
+    paths = evaluate_model(model_or_run, test, out_dir, batch_size=batch_size, device=device,
+                           reverse_complement=reverse_complement, truncate=truncate, pad=pad,
+                           n_bootstrap=n_bootstrap, seed=seed)
+    click.echo(f"report written to {paths['report']}")
