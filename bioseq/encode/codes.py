@@ -74,10 +74,17 @@ def check_side(value: str | None, allowed: tuple[str, ...], option: str) -> None
         raise ValueError(f"invalid {option} {value!r}; expected one of {list(allowed)} or None")
 
 
-def _describe_records(ids: np.ndarray, lengths: np.ndarray, rows: np.ndarray) -> str:
-    listed = ", ".join(f"{ids[i]!r} ({int(lengths[i])})" for i in rows[:_MAX_LISTED])
-    more = len(rows) - _MAX_LISTED
-    return listed + (f" and {more} more" if more > 0 else "")
+def _first_record(ids: np.ndarray, lengths: np.ndarray, rows: np.ndarray) -> str:
+    return f"record {ids[rows[0]]!r} is {int(lengths[rows[0]])}"
+
+
+def _others(ids: np.ndarray, lengths: np.ndarray, rows: np.ndarray) -> str:
+    """List the records after the first as ``'id' (length)``, or nothing for one record."""
+    if len(rows) < 2:
+        return ""
+    listed = ", ".join(f"{ids[i]!r} ({int(lengths[i])})" for i in rows[1 : _MAX_LISTED + 1])
+    more = len(rows) - 1 - _MAX_LISTED
+    return f" ({len(rows)} such records; also {listed}" + (f" and {more} more)" if more > 0 else ")")
 
 
 def plan_layout(
@@ -132,15 +139,15 @@ def plan_layout(
     too_short = np.flatnonzero(lengths < target)
     if too_long.size and truncate is None:
         raise SequenceError(
-            f"{too_long.size} record(s) longer than the input length {target}: "
-            f"{_describe_records(ids, lengths, too_long)}; pass truncate='right', 'left' or "
-            "'center' (CLI --truncate) to cut them, or tile them (CLI --tile)"
+            f"{_first_record(ids, lengths, too_long)} residues long, more than the input length "
+            f"{target}{_others(ids, lengths, too_long)}; pass truncate='right', 'left' or "
+            "'center' (CLI --truncate) to cut such records, or tile them (CLI --tile)"
         )
     if too_short.size and length is not None and pad is None:
         raise SequenceError(
-            f"{too_short.size} record(s) shorter than the fixed input length {target}: "
-            f"{_describe_records(ids, lengths, too_short)}; pass pad='right', 'left' or "
-            "'both' (CLI --pad) to pad them"
+            f"{_first_record(ids, lengths, too_short)} residues long, less than the fixed input "
+            f"length {target}{_others(ids, lengths, too_short)}; pass pad='right', 'left' or "
+            "'both' (CLI --pad) to pad such records"
         )
 
     n_copy = np.minimum(lengths, target)
