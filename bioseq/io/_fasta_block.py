@@ -58,6 +58,7 @@ def parse_block(
     softmask = np.empty(n if opts.keep_softmask else 0, dtype=np.bool_)
     header_start = np.empty(max_records, dtype=np.int64)
     header_end = np.empty(max_records, dtype=np.int64)
+    id_start = np.empty(max_records, dtype=np.int64)
     id_end = np.empty(max_records, dtype=np.int64)
     description_start = np.empty(max_records, dtype=np.int64)
     header_line = np.empty(max_records, dtype=np.int64)
@@ -70,12 +71,12 @@ def parse_block(
     kernel.scan_block(
         buf, table, alias_mask, target_mask, opts.layout == "three-line", opts.comments,
         opts.blank_lines == "join", opts.keep_softmask, first_line, codes, softmask,
-        header_start, header_end, id_end, description_start, header_line, record_start,
+        header_start, header_end, id_start, id_end, description_start, header_line, record_start,
         record_alias, record_target, record_lines, result,
     )
     n_records = int(result[kernel.R_RECORDS])
     n_codes = int(result[kernel.R_CODES])
-    ids = kernel.gather_strings(buf, header_start[:n_records], id_end[:n_records])
+    ids = kernel.gather_strings(buf, id_start[:n_records], id_end[:n_records])
     if result[kernel.R_ERROR] != kernel.E_NONE:
         _raise_fault(path, buf, result, ids, header_line, alphabet)
 

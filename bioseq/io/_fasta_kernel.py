@@ -58,6 +58,7 @@ def scan_block(
     softmask_out,
     header_start,
     header_end,
+    id_start,
     id_end,
     description_start,
     header_line,
@@ -99,6 +100,10 @@ def scan_block(
             header_end[r] = stop
             header_line[r] = line
             k = i + 1
+            # The id is the first whitespace-separated token, so "> seq 0" has id "seq".
+            while k < stop and (buf[k] == 32 or buf[k] == 9):
+                k += 1
+            id_start[r] = k
             while k < stop and buf[k] != 32 and buf[k] != 9:
                 if buf[k] == 13:
                     result[R_ERROR] = E_LONE_CR

@@ -107,16 +107,20 @@ def handle_aliases(
             )
 
 
-def handle_empty(path: Path, records: SequenceSet, lines: np.ndarray, policy: str) -> np.ndarray:
+def handle_empty(
+    path: Path, records: SequenceSet, lines: np.ndarray, policy: str,
+    error: type[Exception] = FastaFormatError,
+) -> np.ndarray:
+    """Raise for records without residues, or mark them to drop; return the records to keep."""
     empty = records.lengths == 0
     if not empty.any():
         return np.ones(len(records), dtype=bool)
     rows = np.flatnonzero(empty)
     if policy == "error":
         r = int(rows[0])
-        raise FastaFormatError(
+        raise error(
             f"{path}:{int(lines[r])}: empty record {records.ids[r]} (no sequence; {len(rows)} "
-            "empty records in this part of the file); remove it, or pass empty='drop' "
+            "empty records in this part of the input); remove it, or pass empty='drop' "
             "(--drop-empty) to drop empty records"
         )
     records.transforms["empty_dropped"] += len(rows)

@@ -223,7 +223,7 @@ def iter_fasta(
     wants_labels = labels and opts.header is not None and opts.header.label_from is not None
     if wants_labels and classes is None and task != "regression":
         raise ConfigError("streaming labels from FASTA headers needs declared classes (classes=[...])")
-    seen: dict[str, tuple[int, str]] = {}
+    seen: dict[str, int] = {}
     pending: list[Block] = []
     n_pending = 0
     for block in _iter_blocks(Path(path), opts):
@@ -328,19 +328,29 @@ def _prepare(path: Path, head: bytes, opts: FastaOptions) -> Alphabet:
     return alphabet
 
 
-def _duplicate_message(path: str, name: str, first_line: int, first_header: str,
-                       line: int, header: str) -> str:
+def _duplicate_message(path: str, name: str, first_line: int, line: int) -> str:
+    headers = _read_lines(Path(path), {first_line, line})
     return (
-        f"{path}:{line}: duplicate record id {name!r}: header line {first_line} {first_header!r} "
-        f"and header line {line} {header!r}. Ids are the first word of the header; use "
-        "id_rule='full-header' (--id-rule full-header) if the whole header names the record, "
-        "or duplicates='first', 'last' or 'rename' (--duplicates) to keep one or rename"
+        f"{path}:{line}: duplicate record id {name!r}: header line {first_line} "
+        f"{headers.get(first_line, '')!r} and header line {line} {headers.get(line, '')!r}. "
+        "Ids are the first word of the header; use id_rule='full-header' (--id-rule full-header) "
+        "if the whole header names the record, or duplicates='first', 'last' or 'rename' "
+        "(--duplicates) to keep one or rename"
     )
 
 
-def _header_text(records: SequenceSet, index: int) -> str:
-    description = "" if records.descriptions is None else str(records.descriptions[index])
-    return (">" + str(records.ids[index]) + (" " + description if description else "")).strip()
+def _read_lines(path: Path, wanted: set[int]) -> dict[int, str]:
+    """Read the text of a few lines again, for an error message."""
+    found: dict[int, str] = {}
+    last = max(wanted)
+    with open_binary(path) as stream:
+        for number, raw in enumerate(stream, start=1):
+            if number in wanted:
+                text = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+                found[number] = text.removeprefix("\ufeff")
+            if number >= last:
+                break
+    return found
 
 
 def _resolve_duplicates(
@@ -349,9 +359,8 @@ def _resolve_duplicates(
     """Apply the duplicate-id policy to a whole file; return the records to keep, or None for all."""
 
     def describe(first: int, repeat: int) -> str:
-        return _duplicate_message(
-            path, str(records.ids[repeat]), int(header_lines[first]), _header_text(records, first),
-            int(header_lines[repeat]), _header_text(records, repeat))
+        return _duplicate_message(path, str(records.ids[repeat]), int(header_lines[first]),
+                                  int(header_lines[repeat]))
 
     keep, ids = duplicate_keep(records.ids, policy, path, describe, records.transforms)
     records.ids = ids
@@ -367,14 +376,12 @@ def _check_streaming_duplicates(
     new_ids = records.ids.copy()
     changed = False
     for index, name in enumerate(records.ids.tolist()):
-        header = _header_text(records, index)
         line = int(block.header_lines[index])
         if name not in seen:
-            seen[name] = (line, header)
+            seen[name] = line
             continue
         if policy == "error":
-            first_line, first_header = seen[name]
-            raise FastaFormatError(_duplicate_message(path, name, first_line, first_header, line, header))
+            raise FastaFormatError(_duplicate_message(path, name, seen[name], line))
         records.transforms[f"duplicates_{policy}"] += 1
         if policy == "first":
             keep[index] = False
@@ -384,7 +391,7 @@ def _check_streaming_duplicates(
             while f"{name}_{suffix}" in seen:
                 suffix += 1
             new_ids[index] = f"{name}_{suffix}"
-            seen[new_ids[index]] = (line, header)
+            seen[new_ids[index]] = line
     if policy == "rename":
         records.ids = new_ids
     return np.flatnonzero(keep) if changed else None

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Literal
@@ -123,26 +124,28 @@ def _find_column(
 
 def _read_rows(path: Path, sep: str | None) -> Iterator[tuple[int, list[str]]]:
     """Yield ``(line, fields)`` for the header and every non-blank row, fields stripped."""
-    with open_text(path) as stream:
-        first = stream.readline()
-        delimiter = sep or table_separator(path, first)
-        text_lines = _chain_first(first, stream)
-        reader = csv.reader(text_lines, delimiter=delimiter, skipinitialspace=True, strict=True)
-        previous_end = 0
-        try:
+    previous_end = 0
+    try:
+        with open_text(path) as stream:
+            first = stream.readline()
+            delimiter = sep or table_separator(path, first)
+            reader = csv.reader(_chain_first(first, stream), delimiter=delimiter,
+                                skipinitialspace=True, strict=True)
             for row in reader:
                 line = previous_end + 1
                 previous_end = reader.line_num
                 if not row or (len(row) == 1 and not row[0].strip()):
                     continue
                 yield line, [field.strip() for field in row]
-        except csv.Error as error:
-            raise TableFormatError(f"{path}:{reader.line_num}: malformed row ({error})") from None
-        except TruncatedInputError as error:
-            raise TruncatedInputError(
-                f"{path}: compressed data ended early (unexpected end of stream or CRC mismatch) "
-                f"after {previous_end} lines; the file is truncated or corrupt, download or copy it again"
-            ) from error.__cause__
+    except csv.Error as error:
+        raise TableFormatError(
+            f"{path}:{previous_end + 1}: malformed row ({error}); check the quotes on this line"
+        ) from None
+    except (EOFError, zlib.error) as error:
+        raise TruncatedInputError(
+            f"{path}: compressed data ended early (unexpected end of stream or CRC mismatch) "
+            f"after {previous_end} lines; the file is truncated or corrupt, download or copy it again"
+        ) from error
 
 
 def _chain_first(first: str, stream: Iterator[str]) -> Iterator[str]:
@@ -259,7 +262,7 @@ def read_table(
     if (records.codes == 253).any():
         records, keep = handle_stops(path, records, line_array, keep, internal_stop)
     handle_aliases(path, records, line_array, alias_counts, target_counts, u_policy)
-    keep &= handle_empty(path, records, line_array, empty)
+    keep &= handle_empty(path, records, line_array, empty, TableFormatError)
 
     def describe(first: int, repeat: int) -> str:
         return (
