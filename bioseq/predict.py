@@ -218,6 +218,23 @@ class Predictor:
                             "short records")
             raise SequenceError(message) from error
 
+    def _encode(self, codes: torch.Tensor,
+                lengths: np.ndarray) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Encode a right-padded batch ``(B, W)`` as model input and its mask."""
+        spec = self.spec
+        if (spec.kind == "onehot" and spec.length is not None and codes.shape[1] == spec.length
+                and bool((lengths == spec.length).all())):
+            # Every record fills the fixed input exactly, so there is nothing to pad,
+            # cut or mask: one-hot (B, A, L) directly, and mask None (all residues).
+            from bioseq.encode.onehot import onehot_torch
+
+            return onehot_torch(codes, spec.alphabet, spec.ambiguity), None
+        batch = encode_batch(spec, codes, torch.from_numpy(lengths).to(codes.device))
+        mask = batch["mask"]
+        if mask is not None and bool(mask.all()):
+            mask = None
+        return batch["x"], mask
+
     def _forward(self, seqs: SequenceSet, batch_size: int) -> np.ndarray:
         from bioseq.tasks import get_task
 
@@ -228,9 +245,8 @@ class Predictor:
                 part = seqs.subset(np.arange(start, min(start + batch_size, len(seqs))))
                 codes, _ = to_fixed_length(part, None, pad_code=PAD_CODE)
                 codes_tensor = torch.from_numpy(codes).to(self.device, non_blocking=True)
-                lengths = torch.from_numpy(part.lengths).to(self.device)
-                batch = encode_batch(self.spec, codes_tensor, lengths)
-                logits = self.model(batch["x"], mask=batch["mask"])
+                x, mask = self._encode(codes_tensor, part.lengths)
+                logits = self.model(x, mask=mask)
                 outputs.append(task.activation(logits.float()).cpu().numpy())
         if not outputs:
             one_column = self.task == "binary" or (self.task == "regression"
