@@ -513,6 +513,57 @@ def read_store(
     return result
 
 
+def describe_store(path: str | os.PathLike[str], *, locking: bool | None = None) -> dict[str, Any]:
+    """Summarize a store: counts, lengths, classes, splits, transforms, sources, storage.
+
+    Class and split counts read the per-record datasets; the codes are not read.
+    Changed sources are listed under ``stale_sources`` rather than raised.
+    """
+    with open_store(path, locking=locking, on_stale="ignore") as store:
+        handle = store.handle
+        lengths = np.diff(handle["offsets"][...])
+        summary: dict[str, Any] = {
+            "path": str(store.path),
+            "file_bytes": store.path.stat().st_size,
+            "format_version": store.attrs.get("format_version"),
+            "bioseq_version": store.attrs.get("bioseq_version"),
+            "created": store.attrs.get("created"),
+            "alphabet": store.alphabet.name,
+            "n_sequences": store.n_sequences,
+            "n_residues": int(store.attrs.get("n_residues", 0)),
+            "length": {
+                "min": int(lengths.min()) if len(lengths) else 0,
+                "median": float(np.median(lengths)) if len(lengths) else 0.0,
+                "max": int(lengths.max()) if len(lengths) else 0,
+            },
+            "task": store.task,
+            "class_names": store.class_names,
+            "class_counts": None,
+            "split_counts": None,
+            "transforms": store.transforms,
+            "input": json.loads(store.attrs.get("input", "{}")),
+            "sources": store.sources,
+            "stale_sources": find_stale_sources(store.path, store.sources),
+            "codes_storage": {
+                "chunk_residues": handle["codes"].chunks[0] if handle["codes"].chunks else None,
+                "compression": handle["codes"].compression,
+                "compression_level": handle["codes"].compression_opts,
+            },
+        }
+        if store.has_labels and store.task in ("binary", "multiclass") and store.class_names:
+            labels = handle["labels"][...]
+            counts = np.bincount(labels[labels >= 0], minlength=len(store.class_names))
+            summary["class_counts"] = dict(zip(store.class_names, counts.tolist(), strict=False))
+        elif store.has_labels and store.task == "multilabel" and store.class_names:
+            totals = handle["labels"][...].sum(axis=0)
+            summary["class_counts"] = dict(zip(store.class_names, totals.astype(int).tolist(),
+                                               strict=True))
+        if "splits" in handle:
+            counts = np.bincount(handle["splits"][...], minlength=len(store.split_names))
+            summary["split_counts"] = dict(zip(store.split_names, counts.tolist(), strict=True))
+    return summary
+
+
 # ------------------------------------------------------------------ validation
 
 

@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import socket
+import zlib
 from collections import Counter, deque
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -26,6 +27,7 @@ import numpy as np
 from bioseq import __version__
 from bioseq.alphabet import PAD_CODE, Alphabet, get_alphabet
 from bioseq.errors import StoreError
+from bioseq.io.labels import natural_key
 from bioseq.io.store import (
     CODE_CHUNK,
     FORMAT_NAME,
@@ -40,9 +42,9 @@ from bioseq.io.store import (
 from bioseq.sequences import SequenceSet
 
 try:  # isal's deflate is about 4x faster than zlib's at level 1 and writes the same format.
-    from isal import isal_zlib as deflate
-except ImportError:  # isal has no wheels for some platforms; zlib reads and writes the same streams.
-    import zlib as deflate  # type: ignore[no-redef]
+    from isal import isal_zlib
+except ImportError:  # isal has no wheels for some platforms; zlib writes the same streams.
+    isal_zlib = None
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +77,9 @@ class StoreWriter:
     metadata : dict or None, default=None
         Extra JSON-able facts to record in the ``input`` attribute (reader
         options, for example).
+    positive_class : str or None, default=None
+        Binary tasks: the class placed last (index 1) when batches list
+        different classes and the writer has to merge them.
     """
 
     def __init__(
@@ -86,8 +91,10 @@ class StoreWriter:
         sources: Sequence[str | os.PathLike[str]] = (),
         compression_level: int = 1,
         metadata: dict[str, Any] | None = None,
+        positive_class: str | None = None,
     ) -> None:
         self.path = Path(path)
+        self.positive_class = positive_class
         self.alphabet = get_alphabet(alphabet)
         if not 0 <= compression_level <= 9:
             raise ValueError(f"invalid compression_level {compression_level}; expected 0-9")
@@ -219,7 +226,7 @@ class StoreWriter:
         # Chunks always hold CODE_CHUNK residues; the dataset's extent hides the padding.
         self._buffer[self._buffered :] = 0
         data = self._buffer.tobytes()
-        future = self._pool.submit(deflate.compress, data, self.compression_level)
+        future = self._pool.submit(compress_chunk, data, self.compression_level)
         self._pending.append((self._n_chunks, future))
         self._n_chunks += 1
         self._buffered = 0
@@ -369,7 +376,8 @@ class StoreWriter:
         _fsync(self.path.parent)
         logger.info("wrote %d records (%d residues) to %s", self._n_records, self._n_residues,
                     self.path)
-        return {**attrs, "class_names": class_names, "sources": sources}
+        return {**attrs, "class_names": class_names, "split_names": list(self._split_names),
+                "sources": sources}
 
     def _final_class_names(self) -> list[str] | None:
         if not self._labelled:
@@ -379,9 +387,11 @@ class StoreWriter:
         if not self._class_lists_differ:
             # Every batch had the same list (declared classes, say): keep its order.
             return self._class_names
-        # NOTE: batches disagreed on their class lists, so classes are sorted by name; the
-        # binary positive class is then the second name in sorted order.
-        final = sorted(self._class_names)
+        # Batches disagreed on their class lists, so classes take the natural order that
+        # bioseq.io.load uses, with the positive class (if given) moved last.
+        final = sorted(self._class_names, key=natural_key)
+        if self.positive_class is not None and self.positive_class in final:
+            final = [name for name in final if name != self.positive_class] + [self.positive_class]
         if final != self._class_names:
             mapping = np.array([final.index(name) for name in self._class_names], dtype=np.int64)
             labels = self._file["labels"]
@@ -407,6 +417,14 @@ class StoreWriter:
             self.temp_path.unlink(missing_ok=True)
 
 
+def compress_chunk(data: bytes, level: int) -> bytes:
+    """Deflate one chunk in the zlib format that HDF5's gzip filter reads."""
+    # isal has levels 1-3 only, and its level 0 still compresses; zlib covers 0 and 4-9.
+    if isal_zlib is not None and 1 <= level <= 3:
+        return isal_zlib.compress(data, level)
+    return zlib.compress(data, level)
+
+
 def _fsync(path: Path) -> None:
     flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) if path.is_dir() else os.O_RDONLY
     descriptor = os.open(path, flags)
@@ -427,6 +445,7 @@ def write_store(
     sources: Sequence[str | os.PathLike[str]] = (),
     compression_level: int = 1,
     metadata: dict[str, Any] | None = None,
+    positive_class: str | None = None,
 ) -> dict[str, Any]:
     """Stream batches of records into a new store and return its summary.
 
@@ -438,7 +457,7 @@ def write_store(
         Records in store order; a streaming reader's output keeps memory bounded.
     alphabet : str or Alphabet or None, default=None
         Alphabet of the batches; None takes it from the first batch.
-    overwrite, sources, compression_level, metadata
+    overwrite, sources, compression_level, metadata, positive_class
         As for :class:`StoreWriter`.
 
     Returns
@@ -456,7 +475,8 @@ def write_store(
     if alphabet is None:
         alphabet = first.alphabet if first is not None else "dna"
     with StoreWriter(path, alphabet=alphabet, overwrite=overwrite, sources=sources,
-                     compression_level=compression_level, metadata=metadata) as writer:
+                     compression_level=compression_level, metadata=metadata,
+                     positive_class=positive_class) as writer:
         if first is not None:
             writer.append(first)
         for batch in iterator:

@@ -205,3 +205,10 @@ def test_empty_input_writes_empty_store(tmp_path: Path):
     write_store(tmp_path / "e.h5", [])
     back = read_store(tmp_path / "e.h5")
     assert len(back) == 0
+
+
+@pytest.mark.parametrize("level", [0, 1, 3, 6, 9])
+def test_every_compression_level_round_trips(tmp_path, make_set, level):
+    data = make_set(300, seed=level, min_length=900, max_length=1000)
+    write_store(tmp_path / "l.h5", [data], compression_level=level)
+    assert np.array_equal(read_store(tmp_path / "l.h5").codes, data.codes)
