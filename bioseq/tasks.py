@@ -1,6 +1,6 @@
 """Prediction tasks: how logits become a loss, probabilities and labels.
 
-A model maps its input to logits ``(N, n_outputs)`` and knows nothing about
+A model maps its input to logits ``(N, n_outputs)`` and does not depend on
 the task. A :class:`Task` supplies the rest:
 
 ============  ===========  ==========================  ===========  ======================

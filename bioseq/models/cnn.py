@@ -49,7 +49,7 @@ def validate_conv_layers(conv_layers: list[dict[str, Any]]) -> list[dict[str, An
             )
         missing = [key for key in ("filters", "kernel_size") if key not in layer]
         if missing:
-            raise ConfigError(f"conv_layers[{index}] is missing {missing}")
+            raise ConfigError(f"conv_layers[{index}] is missing required keys {missing}")
         full = {**CONV_LAYER_DEFAULTS, **layer}
         for key in ("filters", "kernel_size", "dilation", "pool"):
             if not isinstance(full[key], int) or full[key] < 1:
@@ -84,7 +84,7 @@ class CNNClassifier(nn.Module):
     dropout : float, default=0.0
         Dropout in the dense head.
     max_len : int or None, default=None
-        Longest accepted input in residues (real positions per the mask);
+        Maximum accepted length in residues (real positions per the mask);
         longer input raises :class:`~bioseq.errors.SequenceError`. None
         accepts any length.
 
@@ -120,6 +120,7 @@ class CNNClassifier(nn.Module):
         if conv_layers is None:
             conv_layers = [{"filters": 64, "kernel_size": 15}]
         hidden = list(hidden or [])
+
         if n_outputs < 1 or in_channels < 1:
             raise ConfigError(
                 f"n_outputs and in_channels must be positive, got {n_outputs} and {in_channels}"
@@ -129,6 +130,7 @@ class CNNClassifier(nn.Module):
                 f"unknown global_pool {global_pool!r}; choose one of {', '.join(GLOBAL_POOLS)}"
             )
         layers = validate_conv_layers(conv_layers)
+
         self.config = {
             "n_outputs": n_outputs,
             "in_channels": in_channels,
@@ -140,6 +142,7 @@ class CNNClassifier(nn.Module):
         }
         self.max_len = max_len
         self.global_pool = global_pool
+
         blocks = []
         width = in_channels
         for layer in layers:

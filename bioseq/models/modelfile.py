@@ -1,7 +1,7 @@
 """The bioseq model file: safetensors weights plus JSON metadata.
 
 A model file is a standard safetensors file. Its header's ``__metadata__``
-holds one key, ``"bioseq"``, whose value is a JSON object:
+contains one key, ``"bioseq"``, whose value is a JSON object:
 
 ``format``
     ``"bioseq-model"``.
@@ -296,8 +296,8 @@ def _reject_pickles(path: Path, head: bytes) -> None:
 def _read_header(path: Path, handle: Any, head: bytes) -> dict[str, Any]:
     if len(head) < 8:
         raise ModelFileError(
-            f"{path} is not a bioseq model file: it holds {len(head)} bytes, fewer than a "
-            "safetensors header needs (truncated or empty)"
+            f"{path} is not a bioseq model file: it is {len(head)} bytes long, shorter than a "
+            "safetensors header (truncated or empty)"
         )
     (header_size,) = struct.unpack("<Q", head)
     if header_size > _MAX_HEADER_BYTES:

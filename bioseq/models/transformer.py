@@ -86,7 +86,7 @@ class TransformerClassifier(nn.Module):
         Sequence vector: the prepended ``[CLS]`` position or the mean of real
         positions.
     max_len : int, default=200
-        Longest input in tokens (tokens input) or residues (one-hot input).
+        Maximum input length in tokens (tokens input) or residues (one-hot input).
     stem_kernel : int, default=9
         Width of the stem convolution (one-hot input).
     stem_pool : int, default=1

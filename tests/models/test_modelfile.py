@@ -158,7 +158,7 @@ def test_truncated_header_rejected(tmp_path):
 def test_empty_file_rejected(tmp_path):
     path = tmp_path / "empty.safetensors"
     path.write_bytes(b"")
-    with pytest.raises(ModelFileError, match="holds 0 bytes"):
+    with pytest.raises(ModelFileError, match="it is 0 bytes long"):
         load_model(path)
 
 
