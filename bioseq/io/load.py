@@ -46,7 +46,7 @@ FASTA_ONLY = ("id_rule", "blank_lines", "comments", "layout", "header_sep", "hea
 TABLE_ONLY = ("sequence_column", "id_column", "label_columns", "split_column", "sep")
 SHARED = ("alphabet", "duplicates", "empty", "u_policy", "internal_stop", "keep_softmask",
           "missing_labels", "task")
-_SOURCE = re.compile(r"^(?:(?P<split>[A-Za-z]+):)?(?:(?P<label>[^=/\\]+)=)?(?P<path>.+)$")
+_SOURCE = re.compile(r"^(?:(?P<split>[A-Za-z0-9_]+):)?(?:(?P<label>[^=/\\]+)=)?(?P<path>.+)$")
 
 
 @dataclass(frozen=True)
@@ -322,15 +322,20 @@ def _merge_labels(
 
 
 def _check_unique_ids(combined: SequenceSet, policy: object) -> None:
+    """Reject ids repeated across sources, or rename them with ``duplicates="rename"``."""
     names = combined.ids.tolist()
-    if len(set(names)) == len(names) or policy == "rename":
-        if policy == "rename" and len(set(names)) != len(names):
-            from bioseq.io._records import rename_duplicates
-
-            combined.ids = rename_duplicates(names)
+    if len(set(names)) == len(names):
         return
     seen: set[str] = set()
     repeated = [name for name in names if name in seen or seen.add(name)]
+    if policy == "rename":
+        from bioseq.io._records import rename_duplicates
+
+        combined.ids = rename_duplicates(names)
+        combined.transforms["duplicates_rename"] += len(repeated)
+        logger.warning("renamed %d record ids that occur in more than one source (first: %s)",
+                       len(repeated), repeated[0])
+        return
     raise FormatError(
         f"{len(repeated)} record ids occur in more than one source (first: {repeated[0]!r}); "
         "make ids unique across files or pass duplicates='rename' (--duplicates rename)"
