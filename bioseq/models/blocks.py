@@ -17,17 +17,17 @@ from torch import nn
 from bioseq.errors import SequenceError
 
 
-def check_max_len(mask: torch.Tensor, max_len: int, chunking: bool,
+def check_lengths(mask: torch.Tensor, max_len: int | None, chunking: bool = False,
                   can_chunk: bool = True) -> int:
-    """Return the longest real length in the batch, raising if it exceeds ``max_len``.
+    """Return the longest real length in the batch after checking every length.
 
     Parameters
     ----------
     mask : torch.Tensor of shape (N, L), dtype bool
         True at real positions.
-    max_len : int
-        The model's limit.
-    chunking : bool
+    max_len : int or None
+        The model's limit; None means no limit.
+    chunking : bool, default=False
         Whether the model scores long inputs as windows instead of raising.
     can_chunk : bool, default=True
         Whether the model family offers chunking, which the message then suggests.
@@ -35,11 +35,20 @@ def check_max_len(mask: torch.Tensor, max_len: int, chunking: bool,
     Raises
     ------
     SequenceError
-        If a sequence is longer than ``max_len`` and chunking is off.
+        If a sequence is empty, because pooling over no positions has no
+        value, or longer than ``max_len`` while chunking is off.
     """
     lengths = mask.sum(dim=1)
-    longest = int(lengths.max()) if lengths.numel() else 0
-    if longest > max_len and not chunking:
+    if lengths.numel() == 0:
+        return 0
+    if bool((lengths == 0).any()):
+        index = int((lengths == 0).nonzero()[0, 0])
+        raise SequenceError(
+            f"sequence {index} of the batch is empty (length 0); remove empty records "
+            "before scoring"
+        )
+    longest = int(lengths.max())
+    if max_len is not None and longest > max_len and not chunking:
         index = int(lengths.argmax())
         advice = "truncate or tile the input explicitly"
         if can_chunk:
@@ -226,7 +235,8 @@ class SelfAttention(nn.Module):
         qkv = self.qkv(x).reshape(n, t, 3, self.n_heads, self.d_head).permute(2, 0, 3, 1, 4)
         q, k, v = qkv[0], qkv[1], qkv[2]
         if self.rotary and rotation is not None:
-            cos, sin = rotation
+            # Under autocast q and k may be half precision while the tables are float32.
+            cos, sin = rotation[0].to(q.dtype), rotation[1].to(q.dtype)
             q = rotate_half_pairs(q, cos, sin)
             k = rotate_half_pairs(k, cos, sin)
         attn_mask = None if mask is None else mask[:, None, None, :]

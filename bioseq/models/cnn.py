@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from bioseq.errors import ConfigError
-from bioseq.models.blocks import ConvBlock, check_max_len, dense_head, global_pool
+from bioseq.models.blocks import ConvBlock, check_lengths, dense_head, global_pool
 
 #: Keys of one entry of ``conv_layers`` and their defaults (``filters`` and
 #: ``kernel_size`` are required).
@@ -170,12 +170,14 @@ class CNNClassifier(nn.Module):
         Raises
         ------
         SequenceError
-            If ``max_len`` is set and a sequence is longer.
+            If a sequence is empty per the mask, or ``max_len`` is set and a
+            sequence is longer.
         """
-        if self.max_len is not None:
-            real = mask if mask is not None else torch.ones(
-                x.shape[0], x.shape[2], dtype=torch.bool, device=x.device)
-            check_max_len(real, self.max_len, chunking=False, can_chunk=False)
+        if mask is not None:
+            check_lengths(mask, self.max_len, can_chunk=False)
+        elif self.max_len is not None and x.shape[2] > self.max_len:
+            full = torch.ones(x.shape[0], x.shape[2], dtype=torch.bool, device=x.device)
+            check_lengths(full, self.max_len, can_chunk=False)
         if mask is not None:
             x = x * mask[:, None, :].to(x.dtype)
         for block in self.blocks:

@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from bioseq.errors import ConfigError
-from bioseq.models.blocks import TransformerBlock, check_max_len, sinusoidal_table
+from bioseq.models.blocks import TransformerBlock, check_lengths, sinusoidal_table
 
 POSITION_KINDS = ("sinusoidal", "learned", "rotary")
 POOLINGS = ("cls", "mean")
@@ -226,7 +226,8 @@ class TransformerClassifier(nn.Module):
         Raises
         ------
         SequenceError
-            If a sequence is longer than ``max_len`` and chunking is off.
+            If a sequence is empty, or longer than ``max_len`` while chunking
+            is off.
         """
         length_dim = 1 if self.input_kind == "tokens" else 2
         if mask is None:
@@ -235,7 +236,7 @@ class TransformerClassifier(nn.Module):
             else:
                 mask = torch.ones(x.shape[0], x.shape[2], dtype=torch.bool, device=x.device)
         mask = mask.bool()
-        longest = check_max_len(mask, self.max_len, self.chunking)
+        longest = check_lengths(mask, self.max_len, self.chunking)
         if x.shape[length_dim] > self.max_len and longest <= self.max_len:
             # Only padding lies beyond max_len, so drop it.
             x = x.narrow(length_dim, 0, self.max_len)

@@ -82,3 +82,9 @@ def test_max_len_counts_real_positions():
     with torch.no_grad():
         logits = model(random_onehot(2, 30), mask)
     assert logits.shape == (2, 1)
+
+
+def test_empty_sequence_rejected():
+    model = CNNClassifier(n_outputs=1, conv_layers=TINY_LAYERS).eval()
+    with pytest.raises(SequenceError, match="sequence 1 of the batch is empty"):
+        model(random_onehot(2, 10), lengths_to_mask([10, 0], 10))

@@ -171,3 +171,25 @@ def test_chunking_last_window_ends_at_sequence_end():
         logits = model(x)
         windows = torch.cat([model(x[:, start : start + 16]) for start in (0, 10, 14)])
     assert torch.allclose(logits[0], windows.mean(dim=0), atol=1e-5)
+
+
+@pytest.mark.parametrize(("input_kind", "positions", "pooling"), VARIANTS)
+def test_bf16_autocast_runs(input_kind, positions, pooling):
+    model = build(input_kind, positions, pooling).train()
+    x = make_input(input_kind, 2, 20)
+    mask = lengths_to_mask([20, 9], 20)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        logits = model(x, mask)
+    assert logits.dtype == torch.bfloat16
+    assert torch.isfinite(logits.float()).all()
+    logits.float().sum().backward()
+    assert model.head.weight.grad is not None
+
+
+@pytest.mark.parametrize("pooling", ["cls", "mean"])
+def test_empty_sequence_rejected(pooling):
+    model = build("tokens", pooling=pooling)
+    x = random_tokens(2, 10)
+    x[0] = 0
+    with pytest.raises(SequenceError, match="sequence 0 of the batch is empty"):
+        model(x)
