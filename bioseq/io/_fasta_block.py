@@ -41,6 +41,18 @@ class Block:
     fields: dict[str, list[str]]
 
 
+class _KernelArrays:
+    """Output arrays of the kernel for a block of ``size`` bytes and up to ``capacity`` records."""
+
+    def __init__(self, size: int, capacity: int, keep_softmask: bool) -> None:
+        self.codes = np.empty(size, dtype=np.uint8)
+        self.softmask = np.empty(size if keep_softmask else 0, dtype=np.bool_)
+        names = ("header_start", "header_end", "id_start", "id_end", "description_start",
+                 "header_line", "record_start", "record_alias", "record_lines")
+        for name in names:
+            setattr(self, name, np.empty(capacity, dtype=np.int64))
+
+
 def parse_block(
     path: Path,
     data: bytes,
@@ -51,29 +63,29 @@ def parse_block(
 ) -> tuple[Block, int]:
     """Parse complete records from ``data``; return them and the number of lines read."""
     buf = np.frombuffer(data, dtype=np.uint8)
-    n = buf.shape[0]
-    # A record needs at least two bytes (">" and a newline), so n // 2 + 1 bounds the count.
-    max_records = n // 2 + 1
-    codes = np.empty(n, dtype=np.uint8)
-    softmask = np.empty(n if opts.keep_softmask else 0, dtype=np.bool_)
-    header_start = np.empty(max_records, dtype=np.int64)
-    header_end = np.empty(max_records, dtype=np.int64)
-    id_start = np.empty(max_records, dtype=np.int64)
-    id_end = np.empty(max_records, dtype=np.int64)
-    description_start = np.empty(max_records, dtype=np.int64)
-    header_line = np.empty(max_records, dtype=np.int64)
-    record_start = np.empty(max_records, dtype=np.int64)
-    record_alias = np.empty(max_records, dtype=np.int64)
-    record_target = np.empty(max_records, dtype=np.int64)
-    record_lines = np.empty(max_records, dtype=np.int64)
-    result = np.zeros(kernel.RESULT_SIZE, dtype=np.int64)
-    table, alias_mask, target_mask = lookup_tables(alphabet)
-    kernel.scan_block(
-        buf, table, alias_mask, target_mask, opts.layout == "three-line", opts.comments,
-        opts.blank_lines == "join", opts.keep_softmask, first_line, codes, softmask,
-        header_start, header_end, id_start, id_end, description_start, header_line, record_start,
-        record_alias, record_target, record_lines, result,
-    )
+    table, alias_mask = lookup_tables(alphabet)
+    flags = kernel.byte_flags(table, alias_mask)
+    fast = kernel.fast_codes(table, flags)
+    # Guess room for one record per 16 bytes; a file of smaller records is counted exactly.
+    capacity = len(data) // 16 + 1024
+    while True:
+        arrays = _KernelArrays(len(data), capacity, opts.keep_softmask)
+        result = np.zeros(kernel.RESULT_SIZE, dtype=np.int64)
+        kernel.scan_block(
+            buf, table, fast, flags, opts.layout == "three-line", opts.comments,
+            opts.blank_lines == "join", opts.keep_softmask, first_line, arrays.codes, arrays.softmask,
+            arrays.header_start, arrays.header_end, arrays.id_start, arrays.id_end,
+            arrays.description_start, arrays.header_line, arrays.record_start, arrays.record_alias,
+            arrays.record_lines, result,
+        )
+        if result[kernel.R_ERROR] != kernel.E_CAPACITY:
+            break
+        capacity = data.count(b">") + 1
+    codes, softmask = arrays.codes, arrays.softmask
+    header_start, header_end = arrays.header_start, arrays.header_end
+    id_start, id_end = arrays.id_start, arrays.id_end
+    description_start, header_line = arrays.description_start, arrays.header_line
+    record_start, record_alias, record_lines = arrays.record_start, arrays.record_alias, arrays.record_lines
     n_records = int(result[kernel.R_RECORDS])
     n_codes = int(result[kernel.R_CODES])
     ids = kernel.gather_strings(buf, id_start[:n_records], id_end[:n_records])
@@ -120,7 +132,7 @@ def parse_block(
     keep = np.ones(n_records, dtype=bool)
     if result[kernel.R_STOPS]:
         records, keep = handle_stops(path, records, lines, keep, opts.internal_stop)
-    handle_aliases(path, records, lines, record_alias[:n_records], record_target[:n_records], opts.u_policy)
+    handle_aliases(path, records, lines, record_alias[:n_records], opts.u_policy)
     keep &= handle_empty(path, records, lines, opts.empty)
     if not keep.all():
         kept = np.flatnonzero(keep)

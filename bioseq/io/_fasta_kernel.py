@@ -37,18 +37,64 @@ E_LONE_CR = 3
 E_BLANK_IN_RECORD = 4
 E_EXTRA_LINE = 5
 E_ANNOTATION_LENGTH = 6
+E_CAPACITY = 7
 
 #: Code the lookup table gives ``*`` when the alphabet is protein.
 STOP_CODE = 253
 INVALID_CODE = 254
 
 
+#: Bits of the per-byte ``flags`` table; a byte with no bit set takes the fast path.
+F_LOWER = 1
+F_ALIAS = 2
+F_SPECIAL = 4
+
+
+def fast_codes(table: np.ndarray, flags: np.ndarray) -> np.ndarray:
+    """Build the fast-path table: the code of a byte without flags, 255 for any other byte."""
+    fast = table.copy()
+    fast[flags != 0] = 255
+    return fast
+
+
+def byte_flags(table: np.ndarray, alias_mask: np.ndarray) -> np.ndarray:
+    """Build the per-byte flags: lowercase residue, alias, or special (stop, invalid, CR)."""
+    flags = np.zeros(256, dtype=np.uint8)
+    special = table >= STOP_CODE
+    flags[special] |= F_SPECIAL
+    lower = np.zeros(256, dtype=bool)
+    lower[97:123] = True
+    flags[lower & ~special] |= F_LOWER
+    flags[alias_mask & ~special] |= F_ALIAS
+    flags[13] |= F_SPECIAL
+    return flags
+
+
+@njit(cache=True, nogil=True)
+def _fail(result, kind, line, record, position, byte, n_records, n_codes):  # pragma: no cover
+    result[R_ERROR] = kind
+    result[R_ERROR_LINE] = line
+    result[R_ERROR_RECORD] = record
+    result[R_ERROR_POSITION] = position
+    result[R_ERROR_BYTE] = byte
+    result[R_RECORDS] = n_records
+    result[R_CODES] = n_codes
+
+
+@njit(cache=True, nogil=True)
+def _line_end(buf, i, n):  # pragma: no cover
+    j = i
+    while j < n and buf[j] != 10:
+        j += 1
+    return j
+
+
 @njit(cache=True, nogil=True)
 def scan_block(
     buf,
     table,
-    alias_mask,
-    target_mask,
+    fast,
+    flags,
     three_line,
     allow_comments,
     join_blank,
@@ -64,7 +110,6 @@ def scan_block(
     header_line,
     record_start,
     record_alias,
-    record_target,
     record_lines,
     result,
 ):  # pragma: no cover - compiled; exercised through read_fasta
@@ -81,120 +126,125 @@ def scan_block(
     pending_blank = 0  # line number of a blank line seen inside the current record
     first_length = 0
     while i < n:
-        # Find the end of this line; ``stop`` excludes the newline.
-        j = i
-        while j < n and buf[j] != 10:
-            j += 1
-        stop = j
-        if stop > i and buf[stop - 1] == 13:
-            stop -= 1
-            crlf += 1
-        if stop == i:
+        first = buf[i]
+        if first == 10 or (first == 13 and i + 1 < n and buf[i + 1] == 10):
             # Blank line: between records it is ignored; inside one it is remembered.
+            if first == 13:
+                crlf += 1
+                i += 1
             if n_records > 0 and pending_blank == 0:
                 pending_blank = line
-        elif buf[i] == 62:
+            i += 1
+            line += 1
+            continue
+        if first == 62:
             # Header line: '>' at the start of a line opens a record.
+            j = _line_end(buf, i, n)
+            stop = j
+            if stop > i and buf[stop - 1] == 13:
+                stop -= 1
+                crlf += 1
+            for m in range(i, stop):
+                if buf[m] == 13:
+                    _fail(result, E_LONE_CR, line, n_records, 0, 13, n_records, n_codes)
+                    return
             r = n_records
+            if r == header_start.shape[0]:
+                _fail(result, E_CAPACITY, line, r, 0, 0, n_records, n_codes)
+                return
             header_start[r] = i + 1
             header_end[r] = stop
             header_line[r] = line
-            k = i + 1
             # The id is the first whitespace-separated token, so "> seq 0" has id "seq".
+            k = i + 1
             while k < stop and (buf[k] == 32 or buf[k] == 9):
                 k += 1
             id_start[r] = k
             while k < stop and buf[k] != 32 and buf[k] != 9:
-                if buf[k] == 13:
-                    result[R_ERROR] = E_LONE_CR
-                    result[R_ERROR_LINE] = line
-                    result[R_RECORDS] = n_records
-                    result[R_CODES] = n_codes
-                    return
                 k += 1
             id_end[r] = k
             while k < stop and (buf[k] == 32 or buf[k] == 9):
                 k += 1
             description_start[r] = k
-            for m in range(k, stop):
-                if buf[m] == 13:
-                    result[R_ERROR] = E_LONE_CR
-                    result[R_ERROR_LINE] = line
-                    result[R_RECORDS] = n_records
-                    result[R_CODES] = n_codes
-                    return
             record_start[r] = n_codes
             record_alias[r] = 0
-            record_target[r] = 0
             record_lines[r] = 0
             n_records += 1
             pending_blank = 0
-        elif allow_comments and (buf[i] == 35 or buf[i] == 59):
+            i = j + 1
+            line += 1
+            continue
+        if allow_comments and (first == 35 or first == 59):
             comments += 1
-        elif n_records == 0:
-            result[R_ERROR] = E_DATA_BEFORE_HEADER
-            result[R_ERROR_LINE] = line
-            result[R_RECORDS] = 0
-            result[R_CODES] = 0
+            i = _line_end(buf, i, n) + 1
+            line += 1
+            continue
+        if n_records == 0:
+            _fail(result, E_DATA_BEFORE_HEADER, line, -1, 0, first, 0, 0)
             return
-        else:
-            r = n_records - 1
-            if pending_blank != 0:
-                if not join_blank:
-                    result[R_ERROR] = E_BLANK_IN_RECORD
-                    result[R_ERROR_LINE] = pending_blank
-                    result[R_ERROR_RECORD] = r
-                    result[R_RECORDS] = n_records
-                    result[R_CODES] = n_codes
+        r = n_records - 1
+        if pending_blank != 0:
+            if not join_blank:
+                _fail(result, E_BLANK_IN_RECORD, pending_blank, r, 0, 0, n_records, n_codes)
+                return
+            blank_joined += 1
+            pending_blank = 0
+        record_lines[r] += 1
+        if three_line and record_lines[r] >= 2:
+            # Three-line layout: the second line is a per-residue annotation, checked and skipped.
+            j = _line_end(buf, i, n)
+            stop = j
+            if stop > i and buf[stop - 1] == 13:
+                stop -= 1
+                crlf += 1
+            if record_lines[r] > 2:
+                _fail(result, E_EXTRA_LINE, line, r, 0, 0, n_records, n_codes)
+                return
+            if stop - i != first_length:
+                _fail(result, E_ANNOTATION_LENGTH, line, r, stop - i, 0, n_records, n_codes)
+                return
+            i = j + 1
+            line += 1
+            continue
+        # Sequence line: the common byte (uppercase residue, no alias) takes the fast path.
+        line_codes = n_codes
+        k = i
+        while k < n:
+            byte = buf[k]
+            code = fast[byte]
+            if code != 255:
+                codes_out[n_codes] = code
+                n_codes += 1
+                k += 1
+                continue
+            if byte == 10:
+                break
+            flag = flags[byte]
+            if flag & F_SPECIAL:
+                if byte == 13:
+                    if k + 1 < n and buf[k + 1] == 10:
+                        crlf += 1
+                        k += 1
+                        break
+                    _fail(result, E_LONE_CR, line, r, 0, 13, n_records, n_codes)
                     return
-                blank_joined += 1
-                pending_blank = 0
-            record_lines[r] += 1
-            if three_line and record_lines[r] >= 2:
-                # Three-line layout: the second line is a per-residue annotation.
-                if record_lines[r] > 2:
-                    result[R_ERROR] = E_EXTRA_LINE
-                    result[R_ERROR_LINE] = line
-                    result[R_ERROR_RECORD] = r
-                    result[R_RECORDS] = n_records
-                    result[R_CODES] = n_codes
+                if table[byte] != STOP_CODE:
+                    _fail(result, E_INVALID_CHARACTER, line, r, n_codes - record_start[r] + 1,
+                          byte, n_records, n_codes)
                     return
-                if stop - i != first_length:
-                    result[R_ERROR] = E_ANNOTATION_LENGTH
-                    result[R_ERROR_LINE] = line
-                    result[R_ERROR_RECORD] = r
-                    result[R_ERROR_POSITION] = stop - i
-                    result[R_RECORDS] = n_records
-                    result[R_CODES] = n_codes
-                    return
-            else:
-                first_length = stop - i
-                for k in range(i, stop):
-                    byte = buf[k]
-                    code = table[byte]
-                    if code >= STOP_CODE:
-                        if code == STOP_CODE:
-                            stops += 1
-                        else:
-                            result[R_ERROR] = E_LONE_CR if byte == 13 else E_INVALID_CHARACTER
-                            result[R_ERROR_LINE] = line
-                            result[R_ERROR_RECORD] = r
-                            result[R_ERROR_POSITION] = n_codes - record_start[r] + 1
-                            result[R_ERROR_BYTE] = byte
-                            result[R_RECORDS] = n_records
-                            result[R_CODES] = n_codes
-                            return
-                    if byte >= 97:
-                        lowercase += 1
-                    if alias_mask[byte]:
-                        record_alias[r] += 1
-                    elif target_mask[byte]:
-                        record_target[r] += 1
-                    if keep_softmask:
-                        softmask_out[n_codes] = byte >= 97
-                    codes_out[n_codes] = code
-                    n_codes += 1
-        i = j + 1
+                stops += 1
+            if flag & F_LOWER:
+                lowercase += 1
+            if flag & F_ALIAS:
+                record_alias[r] += 1
+            codes_out[n_codes] = table[byte]
+            n_codes += 1
+            k += 1
+        if keep_softmask:
+            for m in range(line_codes, n_codes):
+                softmask_out[m] = buf[i + m - line_codes] >= 97
+        first_length = n_codes - line_codes
+        i = k + 1
         line += 1
     result[R_RECORDS] = n_records
     result[R_CODES] = n_codes
@@ -207,21 +257,25 @@ def scan_block(
     result[R_ERROR] = E_NONE
 
 
+@njit(cache=True, nogil=True)
+def _join_ranges(buf, starts, ends, out):  # pragma: no cover - compiled
+    position = 0
+    for r in range(starts.shape[0]):
+        for k in range(starts[r], ends[r]):
+            out[position] = buf[k]
+            position += 1
+        out[position] = 10
+        position += 1
+
+
 def gather_strings(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> list[str]:
     """Decode the byte ranges ``buf[starts[i]:ends[i]]`` into a list of strings.
 
-    The ranges are gathered into one newline-separated buffer and decoded in
+    The ranges are copied into one newline-separated buffer and decoded in
     one call, which is far faster than slicing and decoding each range.
     """
-    count = len(starts)
-    if count == 0:
+    if len(starts) == 0:
         return []
-    lengths = (ends - starts).astype(np.int64)
-    out_ends = np.cumsum(lengths + 1)
-    out_starts = out_ends - lengths - 1
-    total = int(out_ends[-1])
-    index = np.repeat(starts.astype(np.int64) - out_starts, lengths + 1) + np.arange(total)
-    np.clip(index, 0, buf.shape[0] - 1, out=index)
-    joined = buf[index]
-    joined[out_ends - 1] = 10
-    return joined[:-1].tobytes().decode("utf-8", errors="replace").split("\n")
+    out = np.empty(int((ends - starts).sum()) + len(starts), dtype=np.uint8)
+    _join_ranges(buf, starts, ends, out)
+    return out[:-1].tobytes().decode("utf-8", errors="replace").split("\n")

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from bioseq.alphabet import INVALID_CODE, Alphabet
 from bioseq.errors import FastaFormatError, SequenceError
@@ -20,19 +21,16 @@ from bioseq.sequences import SequenceSet
 logger = logging.getLogger(__name__)
 
 
-def lookup_tables(alphabet: Alphabet) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Build the byte-to-code table and the masks of alias and alias-target bytes."""
+def lookup_tables(alphabet: Alphabet) -> tuple[np.ndarray, np.ndarray]:
+    """Build the byte-to-code table (``*`` gives the stop code for protein) and the alias-byte mask."""
     table = alphabet.byte_table()
     if alphabet.name == "protein":
         table[ord("*")] = kernel.STOP_CODE
     alias_mask = np.zeros(256, dtype=np.bool_)
-    target_mask = np.zeros(256, dtype=np.bool_)
-    for alias, (target, _) in alphabet.aliases.items():
+    for alias in alphabet.aliases:
         for letter in (alias, alias.lower()):
             alias_mask[ord(letter)] = True
-        for letter in (target, target.lower()):
-            target_mask[ord(letter)] = True
-    return table, alias_mask, target_mask
+    return table, alias_mask
 
 
 
@@ -77,34 +75,48 @@ def handle_stops(
 
 
 def handle_aliases(
-    path: Path, records: SequenceSet, lines: np.ndarray, alias_counts: np.ndarray,
-    target_counts: np.ndarray, u_policy: str,
+    path: Path, records: SequenceSet, lines: np.ndarray, alias_counts: np.ndarray, u_policy: str,
 ) -> None:
+    """Count alias residues (DNA ``U``, RNA ``T``, protein ``U``/``O``) and flag records mixing T and U.
+
+    ``alias_counts`` holds the number of alias characters read in each record.
+
+    Raises
+    ------
+    SequenceError
+        If ``u_policy="error"`` and a nucleic-acid record contains its alias letter.
+    """
     alphabet = records.alphabet
     total = int(alias_counts.sum())
     if not total:
         return
-    for alias, (target, name) in alphabet.aliases.items():
-        if not alphabet.is_nucleic:
-            # Protein aliases (U, O to X) share one counter.
-            records.transforms[name] += total
-            return
-        if u_policy == "error":
-            r = int(np.flatnonzero(alias_counts)[0])
-            raise SequenceError(
-                f"{path}:{int(lines[r])}: record {records.ids[r]} contains {alias} in {alphabet.name} "
-                f"input ({int((alias_counts > 0).sum())} records do); convert it, or use "
-                f"u_policy='convert' (--u-policy convert) to read {alias} as {target}"
-            )
+    alias, (target, name) = next(iter(alphabet.aliases.items()))
+    if not alphabet.is_nucleic:
+        # Protein aliases (U and O, read as X) share one counter.
         records.transforms[name] += total
-        mixed = np.flatnonzero((alias_counts > 0) & (target_counts > 0))
-        if mixed.size:
-            flagged_ids = [str(records.ids[i]) for i in mixed]
-            records.flagged.setdefault("mixed_t_u", []).extend(flagged_ids)
-            logger.warning(
-                "%s: %d records mix T and U: %s", path.name, len(flagged_ids),
-                ", ".join(flagged_ids[:10]) + (" ..." if len(flagged_ids) > 10 else ""),
-            )
+        return
+    with_alias = np.flatnonzero(alias_counts)
+    if u_policy == "error":
+        r = int(with_alias[0])
+        raise SequenceError(
+            f"{path}:{int(lines[r])}: record {records.ids[r]} contains {alias} in {alphabet.name} "
+            f"input ({len(with_alias)} records do); convert it, or use "
+            f"u_policy='convert' (--u-policy convert) to read {alias} as {target}"
+        )
+    records.transforms[name] += total
+    # The alias was coded as its target, so the target letters read are the rest of that code.
+    target_code = alphabet.symbols.index(target)
+    mixed = [
+        int(r) for r in with_alias
+        if int((records.codes_of(int(r)) == target_code).sum()) > int(alias_counts[r])
+    ]
+    if mixed:
+        flagged_ids = [str(records.ids[r]) for r in mixed]
+        records.flagged.setdefault("mixed_t_u", []).extend(flagged_ids)
+        logger.warning(
+            "%s: %d records mix T and U: %s", path.name, len(flagged_ids),
+            ", ".join(flagged_ids[:10]) + (" ..." if len(flagged_ids) > 10 else ""),
+        )
 
 
 def handle_empty(
@@ -134,7 +146,7 @@ def encode_strings(
     where: Callable[[int], str],
     ids: list[str],
     keep_softmask: bool = False,
-) -> tuple[SequenceSet, np.ndarray, np.ndarray]:
+) -> tuple[SequenceSet, np.ndarray]:
     """Encode Python strings with the reader rules; return the set and per-record alias counts.
 
     ``where(i)`` gives ``path:line`` of record ``i`` for messages. Stops are
@@ -146,7 +158,7 @@ def encode_strings(
         For a character outside the alphabet, naming the record, 1-based
         position and character.
     """
-    table, alias_mask, target_mask = lookup_tables(alphabet)
+    table, alias_mask = lookup_tables(alphabet)
     raw = np.frombuffer("".join(sequences).encode("ascii", errors="replace"), dtype=np.uint8)
     lengths = np.fromiter((len(text) for text in sequences), dtype=np.int64, count=len(sequences))
     offsets = np.zeros(len(sequences) + 1, dtype=np.int64)
@@ -164,7 +176,6 @@ def encode_strings(
         )
     owners = np.repeat(np.arange(len(sequences)), lengths)
     alias_counts = np.bincount(owners[alias_mask[raw]], minlength=len(sequences))
-    target_counts = np.bincount(owners[target_mask[raw]], minlength=len(sequences))
     lowercase = raw >= 97
     records = SequenceSet(
         ids=np.array(ids, dtype=object), codes=codes, offsets=offsets, alphabet=alphabet,
@@ -173,7 +184,7 @@ def encode_strings(
     n_lower = int(lowercase.sum())
     if n_lower:
         records.transforms["uppercased"] += n_lower
-    return records, alias_counts, target_counts
+    return records, alias_counts
 
 
 def duplicate_keep(
@@ -189,9 +200,9 @@ def duplicate_keep(
     ``describe(first, repeat)`` builds the error message for the first
     repeated id when the policy is ``"error"``.
     """
-    names = ids.tolist()
-    if len(set(names)) == len(names):
+    if pd.Index(ids).is_unique:
         return None, ids
+    names = ids.tolist()
     first_seen: dict[str, int] = {}
     repeats: list[int] = []
     for index, name in enumerate(names):

@@ -40,7 +40,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 
 import numpy as np
 
@@ -174,7 +174,7 @@ def read_fasta(
     (['r1', 'r2'], 'ACGTAC', 2)
     """
     opts = _make_options(options)
-    blocks = list(_iter_blocks(Path(path), opts))
+    blocks = list(_iter_blocks(Path(path), opts, whole=True))
     if not blocks:
         raise FastaFormatError(f"{path}: 0 FASTA records")
     records = concat_sets([block.records for block in blocks])
@@ -256,8 +256,31 @@ def _make_options(options: dict[str, object]) -> FastaOptions:
     return FastaOptions(header=header, **options)  # type: ignore[arg-type]
 
 
-def _iter_blocks(path: Path, opts: FastaOptions) -> Iterator[Block]:
-    """Read the file block by block; each block ends at a record boundary."""
+def _truncated(path: Path, n_records: int, error: TruncatedInputError) -> TruncatedInputError:
+    return TruncatedInputError(
+        f"{path}: compressed data ended early (unexpected end of stream or CRC mismatch) after "
+        f"{n_records} complete records; the file is truncated or corrupt, download or copy it again"
+    )
+
+
+def _read_whole(stream: BinaryIO, path: Path) -> bytes:
+    """Read the rest of a stream; on truncation, report how many records were complete."""
+    chunks: list[bytes] = []
+    while True:
+        try:
+            block = read_block(stream, BLOCK_BYTES, path)
+        except TruncatedInputError as error:
+            data = b"".join(chunks)
+            # Records are complete up to the last header seen; the record it opens may be cut.
+            started = data.count(b"\n>") + data.startswith(b">")
+            raise _truncated(path, max(started - 1, 0), error) from error.__cause__
+        if not block:
+            return b"".join(chunks)
+        chunks.append(block)
+
+
+def _iter_blocks(path: Path, opts: FastaOptions, whole: bool = False) -> Iterator[Block]:
+    """Parse the file in blocks that end at record boundaries, or in one piece if ``whole``."""
     if not path.exists():
         raise FileNotFoundError(f"FASTA file not found: {path}")
     n_records = 0
@@ -268,21 +291,20 @@ def _iter_blocks(path: Path, opts: FastaOptions) -> Iterator[Block]:
         pending = b""
         first = True
         while True:
-            try:
-                block = read_block(stream, BLOCK_BYTES, path)
-            except TruncatedInputError as error:
-                raise TruncatedInputError(
-                    f"{path}: compressed data ended early (unexpected end of stream or CRC "
-                    f"mismatch) after {n_records} complete records; the file is truncated or "
-                    f"corrupt, download or copy it again"
-                ) from error.__cause__
+            if whole:
+                block = _read_whole(stream, path) if first else b""
+            else:
+                try:
+                    block = read_block(stream, BLOCK_BYTES, path)
+                except TruncatedInputError as error:
+                    raise _truncated(path, n_records, error) from error.__cause__
             n_bytes += len(block)
             data = pending + block if pending else block
             transforms: Counter = Counter()
             if first:
                 if not data and not block:
                     raise FastaFormatError(f"{path}: empty file (0 bytes); expected FASTA records")
-                if len(data) < HEAD_BYTES and block:
+                if len(data) < HEAD_BYTES and block and not whole:
                     pending = data
                     continue
                 first = False
@@ -290,7 +312,7 @@ def _iter_blocks(path: Path, opts: FastaOptions) -> Iterator[Block]:
                     data = data[len(UTF8_BOM):]
                     transforms["bom_removed"] += 1
                 alphabet = _prepare(path, data, opts)
-            if block:
+            if block and not whole:
                 cut = data.rfind(b"\n>")
                 if cut < 0:
                     pending = data
@@ -304,7 +326,7 @@ def _iter_blocks(path: Path, opts: FastaOptions) -> Iterator[Block]:
                 n_records += len(parsed.records)
                 if len(parsed.records):
                     yield parsed
-            if not block:
+            if not block or whole:
                 break
     if n_records == 0:
         raise FastaFormatError(f"{path}: 0 FASTA records in {n_bytes} bytes")

@@ -255,13 +255,13 @@ def read_table(
         ids = [f"{name}:{line}" for line in lines]
 
     alpha = _choose_alphabet(alphabet, sequences, name)
-    records, alias_counts, target_counts = encode_strings(
+    records, alias_counts = encode_strings(
         sequences, alpha, lambda i: f"{path}:{lines[i]}", ids, keep_softmask)
     records.sources = [str(path)]
     keep = np.ones(len(records), dtype=bool)
     if (records.codes == 253).any():
         records, keep = handle_stops(path, records, line_array, keep, internal_stop)
-    handle_aliases(path, records, line_array, alias_counts, target_counts, u_policy)
+    handle_aliases(path, records, line_array, alias_counts, u_policy)
     keep &= handle_empty(path, records, line_array, empty, TableFormatError)
 
     def describe(first: int, repeat: int) -> str:

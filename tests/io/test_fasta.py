@@ -382,3 +382,12 @@ def test_unknown_option_lists_allowed(tmp_path):
     path = write(tmp_path, "a.fa", ">a\nAC\n")
     with pytest.raises(ConfigError, match=r"unknown FASTA option\(s\) \['colour'\]"):
         read_fasta(path, colour="red")
+
+
+def test_many_tiny_records(tmp_path):
+    # More records than the first guess of room (one per 16 bytes) makes the reader count them.
+    content = "".join(f">{i}\nA\n" for i in range(5000))
+    records = read_fasta(write(tmp_path, "tiny.fa", content), alphabet="dna")
+    assert len(records) == 5000
+    assert records.ids[-1] == "4999"
+    assert records.lengths.tolist() == [1] * 5000
