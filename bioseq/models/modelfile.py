@@ -211,7 +211,7 @@ def load_model(path: str | os.PathLike[str], device: str | torch.device = "cpu")
     params = metadata["model"]["params"]
     try:
         model = get_model(name, **params)
-    except BioseqError as error:
+    except (BioseqError, TypeError, ValueError) as error:
         raise ModelFileError(
             f"{path}: cannot rebuild model {name!r} from its stored parameters ({error}); "
             f"the file was written by bioseq {metadata.get('bioseq_version')}, so load it "

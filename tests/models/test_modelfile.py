@@ -213,3 +213,10 @@ def test_unknown_model_name_rejected(tmp_path):
     rewrite_metadata(path, lambda record: record["model"].update(name="resnet-9000"))
     with pytest.raises(ModelFileError, match="cannot rebuild model 'resnet-9000'"):
         load_model(path)
+
+
+def test_params_of_wrong_type_rejected(tmp_path):
+    _, path = saved_model(tmp_path)
+    rewrite_metadata(path, lambda record: record["model"]["params"].update(hidden="wide"))
+    with pytest.raises(ModelFileError, match="cannot rebuild model 'deepbind'"):
+        load_model(path)

@@ -193,3 +193,12 @@ def test_empty_sequence_rejected(pooling):
     x[0] = 0
     with pytest.raises(SequenceError, match="sequence 0 of the batch is empty"):
         model(x)
+
+
+@pytest.mark.parametrize("chunk_pool", ["mean", "max"])
+def test_chunking_gradients_flow(chunk_pool):
+    model = build("onehot", max_len=16, chunking=True, chunk_pool=chunk_pool).train()
+    logits = model(random_onehot(2, 40), lengths_to_mask([40, 23], 40))
+    logits.sum().backward()
+    assert model.head.weight.grad.abs().sum() > 0
+    assert model.embedding.weight.grad.abs().sum() > 0
