@@ -349,20 +349,22 @@ def iter_sequences(
     format: InputFormat = "auto",
     labels: bool = True,
     classes: Sequence[object] | int | str | None = None,
+    positive_class: str | None = None,
     **options: object,
 ) -> Iterator[SequenceSet]:
     """Stream one or more inputs as sequence sets of up to ``chunk_size`` records.
 
-    Labels are encoded against classes known before reading: declared
+    Every chunk has the same ``class_names``. They are the declared
     ``classes``, or the class names of ``CLASS=PATH`` sources in natural
-    order. Labels read from files need declared classes; regression and
-    multilabel labels need none. FASTA is read in bounded memory; tables and
-    stores are read whole and then cut into chunks.
+    order. FASTA is read in bounded memory. Tables and stores are read whole
+    and then cut into chunks, and so are all inputs when their classes must be
+    inferred from labels in tables or stores. Labels in FASTA headers need
+    declared classes.
 
     Raises
     ------
     ConfigError
-        For labels that would need the whole input to infer the classes.
+        For FASTA header labels without declared classes.
     """
     from bioseq.io.fasta import iter_fasta
     from bioseq.io.tables import iter_table
@@ -373,7 +375,18 @@ def iter_sequences(
     declared = parse_classes(classes)
     if declared is None and labels and parsed and all(s.class_name for s in parsed):
         declared = sorted({s.class_name for s in parsed}, key=natural_key)  # type: ignore[arg-type]
+    header_labels = options.get("label_field") is not None or options.get("label_from") is not None
+    file_labels = labels and not all(s.class_name for s in parsed)
+    if declared is None and file_labels and not header_labels and options.get("task") not in (
+        "regression", "multilabel"
+    ):
+        # Classes must be seen in full before indices can be given; tables are read whole anyway.
+        whole = load_sequences(parsed, format=format, labels=labels, positive_class=positive_class,
+                               **options)
+        yield from _chunks(whole, chunk_size)
+        return
     names = [str(i) for i in range(declared)] if isinstance(declared, int) else declared
+    final = _ordered_names(names, positive_class)
     alphabet = options.get("alphabet", "auto")
     for source in parsed:
         kind = detect_format(source.path) if format == "auto" else format
@@ -394,12 +407,30 @@ def iter_sequences(
             if source.split is not None:
                 chunk.splits = np.full(len(chunk), source.split, dtype=object)
             if labels and source.class_name is not None:
-                if names is None or source.class_name not in names:
+                if final is None or source.class_name not in final:
                     raise LabelError(f"{source.path}: class {source.class_name!r} not in classes {names}")
-                chunk.labels = np.full(len(chunk), names.index(source.class_name), dtype=np.int64)
-                chunk.class_names = list(names)
-                chunk.task = "binary" if len(names) <= 2 else "multiclass"  # type: ignore[assignment]
+                chunk.labels = np.full(len(chunk), final.index(source.class_name), dtype=np.int64)
+                chunk.class_names = list(final)
+                chunk.task = "binary" if len(final) <= 2 else "multiclass"  # type: ignore[assignment]
+            elif chunk.labels is not None and final is not None and chunk.task in ("binary", "multiclass"):
+                order = {name: code for code, name in enumerate(final)}
+                remap = np.array([order[name] for name in chunk.class_names or []], dtype=np.int64)
+                chunk.labels = remap[chunk.labels]
+                chunk.class_names = list(final)
+                chunk.task = "binary" if len(final) <= 2 else "multiclass"  # type: ignore[assignment]
             yield chunk
+
+
+def _ordered_names(names: list[str] | None, positive_class: str | None) -> list[str] | None:
+    """Move the positive class to index 1 of a two-class list."""
+    if names is None or positive_class is None:
+        return names
+    positive = str(positive_class).strip()
+    if positive not in names:
+        raise LabelError(f"positive class {positive!r} is not one of the classes [{','.join(names)}]")
+    if len(names) != 2:
+        raise LabelError(f"positive_class applies to binary tasks only, not to {len(names)} classes")
+    return [name for name in names if name != positive] + [positive]
 
 
 def _chunks(records: SequenceSet, chunk_size: int) -> Iterator[SequenceSet]:

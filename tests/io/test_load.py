@@ -118,3 +118,19 @@ def test_iter_sequences_header_labels_need_classes(tmp_path):
         list(iter_sequences(path, label_field="class"))
     chunks = list(iter_sequences(path, label_field="class", classes="x,y"))
     assert chunks[0].labels.tolist() == [0]
+
+
+def test_iter_sequences_positive_class(tmp_path):
+    write(tmp_path, "a.fa", ">a1\nACGT\n")
+    write(tmp_path, "b.fa", ">b1\nTTTT\n")
+    chunks = list(iter_sequences([f"a={tmp_path}/a.fa", f"b={tmp_path}/b.fa"], positive_class="a"))
+    assert chunks[0].class_names == ["b", "a"]
+    assert np.concatenate([c.labels for c in chunks]).tolist() == [1, 0]
+
+
+def test_iter_sequences_tables_infer_classes_over_all_files(tmp_path):
+    write(tmp_path, "a.csv", "sequence,label\nAC,x\nGG,x\n")
+    write(tmp_path, "b.csv", "sequence,label\nTT,w\n")
+    chunks = list(iter_sequences([tmp_path / "a.csv", tmp_path / "b.csv"], chunk_size=2))
+    assert all(chunk.class_names == ["w", "x"] for chunk in chunks)
+    assert np.concatenate([c.labels for c in chunks]).tolist() == [1, 1, 0]
