@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from numba import njit, prange
+from numba.cpython.unsafe.numbers import trailing_zeros
 from scipy import sparse as sp
 
 from bioseq.alphabet import Alphabet, get_alphabet
@@ -161,16 +162,26 @@ def _count_dense(codes, offsets, k, stride, n_letters, canonical, out, n_skipped
 @njit(parallel=True, cache=True)
 def _count_sparse(codes, offsets, k, stride, n_letters, size, canonical, buffer_start,
                   columns, counts, n_unique, n_skipped, n_blocks, use_scratch):  # pragma: no cover
-    """Write each row's sorted distinct k-mers and counts at its place in the buffers."""
+    """Write each row's sorted distinct k-mers and counts at its place in the buffers.
+
+    With a scratch row (``use_scratch``), counts accumulate there. When the
+    row has many windows compared with ``size``, a bit set of the touched
+    columns is walked in order; otherwise the touched columns are sorted.
+    Without a scratch row every k-mer is written out, sorted and merged.
+    """
     n_rows = len(offsets) - 1
     rc_shift = 2 * (k - 1)
     per_block = (n_rows + n_blocks - 1) // n_blocks
+    n_words = (size + 63) // 64
+    one = np.uint64(1)
     for block in prange(n_blocks):
         scratch = np.zeros(size if use_scratch else 1, dtype=np.int32)
+        bits = np.zeros(n_words if use_scratch else 1, dtype=np.uint64)
         for i in range(block * per_block, min(n_rows, (block + 1) * per_block)):
             start = offsets[i]
             n = offsets[i + 1] - start
             base = buffer_start[i]
+            use_bits = use_scratch and n_words <= 4 * (buffer_start[i + 1] - base)
             index = 0
             rc = 0
             run = 0
@@ -189,7 +200,10 @@ def _count_sparse(codes, offsets, k, stride, n_letters, size, canonical, buffer_
                     next_end += stride
                     if run >= k:
                         column = min(index, rc) if canonical else index
-                        if use_scratch:
+                        if use_bits:
+                            scratch[column] += 1
+                            bits[column >> 6] |= one << np.uint64(column & 63)
+                        elif use_scratch:
                             if scratch[column] == 0:
                                 columns[base + found] = column
                                 found += 1
@@ -200,32 +214,54 @@ def _count_sparse(codes, offsets, k, stride, n_letters, size, canonical, buffer_
                     else:
                         skipped += 1
             n_skipped[i] = skipped
-            row = columns[base : base + found]
-            row.sort()
             unique = 0
-            for j in range(found):
-                column = row[j]
-                if use_scratch:
-                    counts[base + j] = scratch[column]
-                    scratch[column] = 0
-                    row[j] = column
-                    unique += 1
-                elif unique > 0 and row[unique - 1] == column:
-                    counts[base + unique - 1] += 1
-                else:
-                    row[unique] = column
-                    counts[base + unique] = 1
-                    unique += 1
+            if use_bits:
+                for word_index in range(n_words):
+                    word = bits[word_index]
+                    while word:
+                        column = word_index * 64 + np.int64(trailing_zeros(word))
+                        columns[base + unique] = column
+                        counts[base + unique] = scratch[column]
+                        scratch[column] = 0
+                        unique += 1
+                        word &= word - one
+                    bits[word_index] = 0
+            elif use_scratch:
+                row = columns[base : base + found]
+                row.sort()
+                for j in range(found):
+                    counts[base + j] = scratch[row[j]]
+                    scratch[row[j]] = 0
+                unique = found
+            else:
+                row = columns[base : base + found]
+                row.sort()
+                for j in range(found):
+                    column = row[j]
+                    if unique > 0 and row[unique - 1] == column:
+                        counts[base + unique - 1] += 1
+                    else:
+                        row[unique] = column
+                        counts[base + unique] = 1
+                        unique += 1
             n_unique[i] = unique
 
 
-@njit(parallel=True, cache=True)
-def _gather_csr(columns, counts, buffer_start, indptr, indices, data):  # pragma: no cover
-    for i in prange(len(indptr) - 1):
+@njit(cache=True)
+def _compact_rows(columns, counts, buffer_start, indptr):  # pragma: no cover
+    """Move each row's entries left so the rows become contiguous CSR arrays.
+
+    A row never starts later in the CSR arrays than in the buffers
+    (``indptr[i] <= buffer_start[i]``), so a left-to-right pass is safe.
+    """
+    for i in range(len(indptr) - 1):
         source = buffer_start[i]
-        for j in range(indptr[i + 1] - indptr[i]):
-            indices[indptr[i] + j] = columns[source + j]
-            data[indptr[i] + j] = counts[source + j]
+        target = indptr[i]
+        if source == target:
+            continue
+        for j in range(indptr[i + 1] - target):
+            columns[target + j] = columns[source + j]
+            counts[target + j] = counts[source + j]
 
 
 def kmer_counts(
@@ -313,8 +349,10 @@ def _sparse_counts(seqs: SequenceSet, k: int, stride: int, canonical: bool, size
     n_windows = np.where(lengths >= k, (lengths - k) // stride + 1, 0)
     buffer_start = np.zeros(len(seqs) + 1, dtype=np.int64)
     np.cumsum(n_windows, out=buffer_start[1:])
-    columns = np.empty(int(buffer_start[-1]), dtype=np.int64)
-    counts = np.empty(int(buffer_start[-1]), dtype=np.int64)
+    n_entries = int(buffer_start[-1])
+    index_dtype = np.int32 if size < 2**31 and n_entries < 2**31 else np.int64
+    columns = np.empty(n_entries, dtype=index_dtype)
+    counts = np.empty(n_entries, dtype=dtype)
     n_unique = np.zeros(len(seqs), dtype=np.int64)
     if len(seqs):
         n_blocks = min(len(seqs), 64)
@@ -323,11 +361,12 @@ def _sparse_counts(seqs: SequenceSet, k: int, stride: int, canonical: bool, size
                       size <= _MAX_SCRATCH_FEATURES)
     indptr = np.zeros(len(seqs) + 1, dtype=np.int64)
     np.cumsum(n_unique, out=indptr[1:])
-    index_dtype = np.int32 if size < 2**31 and indptr[-1] < 2**31 else np.int64
-    indices = np.empty(int(indptr[-1]), dtype=index_dtype)
-    data = np.empty(int(indptr[-1]), dtype=dtype)
-    if len(seqs):
-        _gather_csr(columns, counts, buffer_start, indptr, indices, data)
+    _compact_rows(columns, counts, buffer_start, indptr)
+    n_stored = int(indptr[-1])
+    indices, data = columns[:n_stored], counts[:n_stored]
+    if n_stored < 0.75 * n_entries:
+        # Release the unused part of the buffers.
+        indices, data = indices.copy(), data.copy()
     matrix = sp.csr_matrix((data, indices, indptr.astype(index_dtype)), shape=(len(seqs), size))
     matrix.has_sorted_indices = True
     return matrix

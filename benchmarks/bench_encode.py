@@ -1,0 +1,202 @@
+"""Measure bioseq's encoders beside seqpro, tangermeme and scikit-learn in one run.
+
+All tools get the same generated DNA sequences (uniform random bases,
+lengths uniform in ``--min-len`` to ``--max-len``), each in the input form it
+takes, and every tool allocates its own output, as a caller would:
+
+- one-hot ``(N, 4, L)`` float32 with ``L = --max-len`` (shorter sequences
+  padded with zero columns): ``bioseq.encode.onehot.encode_onehot`` from
+  codes; ``seqpro.ohe`` on an ``(N, L)`` byte array, then converted to the
+  same layout and type; ``tangermeme.utils.one_hot_encode`` per sequence,
+  stacked;
+- k-mer count matrices for each ``--k``: ``bioseq.encode.kmer.kmer_counts``
+  (dense and CSR) and scikit-learn ``CountVectorizer(analyzer="char",
+  ngram_range=(k, k))`` (CSR).
+
+Work is done in chunks of ``--chunk`` sequences so memory stays bounded;
+each figure is the best of ``--repeats`` full passes. The outputs of the
+tools are compared before timing. Run::
+
+    python benchmarks/bench_encode.py --out docs/benchmarks-parts/encode.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numba
+import numpy as np
+
+from bioseq.alphabet import DNA
+from bioseq.encode.kmer import kmer_counts
+from bioseq.encode.onehot import encode_onehot
+from bioseq.sequences import SequenceSet
+
+
+def generate(n: int, min_len: int, max_len: int, seed: int) -> SequenceSet:
+    """Draw ``n`` random DNA sequences as a SequenceSet."""
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(min_len, max_len + 1, size=n)
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    codes = rng.integers(0, 4, size=int(offsets[-1]), dtype=np.uint8)
+    ids = np.array([f"s{i}" for i in range(n)], dtype=object)
+    return SequenceSet(ids=ids, codes=codes, offsets=offsets, alphabet=DNA)
+
+
+def chunks(seqs: SequenceSet, size: int) -> list[SequenceSet]:
+    return [seqs.subset(np.arange(start, min(start + size, len(seqs))))
+            for start in range(0, len(seqs), size)]
+
+
+def as_strings(chunk: SequenceSet) -> list[str]:
+    return [chunk.sequence(i) for i in range(len(chunk))]
+
+
+def as_padded_bytes(chunk: SequenceSet, length: int) -> np.ndarray:
+    """Lay out a chunk as an (N, L) 'S1' array padded with N, seqpro's input form."""
+    table = DNA.decode_table()
+    out = np.full((len(chunk), length), ord("N"), dtype=np.uint8)
+    for i in range(len(chunk)):
+        row = chunk.codes_of(i)
+        out[i, : len(row)] = table[row]
+    return out.view("S1")
+
+
+def best_time(work: Callable[[], object], repeats: int) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        work()
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def bench_onehot(parts: list[SequenceSet], length: int, repeats: int) -> list[tuple[str, float]]:
+    import seqpro
+    import torch
+    from tangermeme.utils import one_hot_encode
+
+    byte_parts = [as_padded_bytes(part, length) for part in parts]
+    text_parts = [[text.ljust(length, "N") for text in as_strings(part)] for part in parts]
+
+    def run_bioseq() -> None:
+        for part in parts:
+            encode_onehot(part, length=length, pad="right")
+
+    def run_seqpro() -> None:
+        for part in byte_parts:
+            # (N, L, A) uint8 -> (N, A, L) float32, the layout the others return.
+            np.ascontiguousarray(seqpro.ohe(part, seqpro.DNA).transpose(0, 2, 1),
+                                 dtype=np.float32)
+
+    def run_tangermeme() -> None:
+        for texts in text_parts:
+            torch.stack([one_hot_encode(text, dtype=torch.float32) for text in texts])
+
+    # Same values from every tool on the first chunk, and warm JIT caches.
+    ours = encode_onehot(parts[0], length=length, pad="right")
+    theirs = np.ascontiguousarray(seqpro.ohe(byte_parts[0], seqpro.DNA).transpose(0, 2, 1),
+                                  dtype=np.float32)
+    stacked = torch.stack([one_hot_encode(t, dtype=torch.float32) for t in text_parts[0]])
+    if not (np.array_equal(ours, theirs) and np.array_equal(ours, stacked.numpy())):
+        raise SystemExit("one-hot outputs differ between tools; the comparison is void")
+
+    n_bytes = sum(len(part) for part in parts) * 4 * length * 4
+    rows = []
+    for name, work in [("bioseq encode_onehot", run_bioseq), ("seqpro ohe + float32 (N, A, L)",
+                       run_seqpro), ("tangermeme one_hot_encode + stack", run_tangermeme)]:
+        seconds = best_time(work, repeats)
+        rows.append((name, n_bytes / seconds / 1e9))
+    return rows
+
+
+def bench_kmer(parts: list[SequenceSet], k: int, repeats: int) -> list[tuple[str, float]]:
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    text_parts = [as_strings(part) for part in parts]
+    vectorizer = CountVectorizer(analyzer="char", ngram_range=(k, k), lowercase=False)
+
+    def run_dense() -> None:
+        for part in parts:
+            kmer_counts(part, k)
+
+    def run_sparse() -> None:
+        for part in parts:
+            kmer_counts(part, k, sparse=True)
+
+    def run_sklearn() -> None:
+        for texts in text_parts:
+            vectorizer.fit_transform(texts)
+
+    ours = kmer_counts(parts[0], k, sparse=True)
+    theirs = vectorizer.fit_transform(text_parts[0])
+    # Same totals per row, and the same multiset of counts per row.
+    if not np.array_equal(np.asarray(ours.sum(axis=1)).ravel(),
+                          np.asarray(theirs.sum(axis=1)).ravel()):
+        raise SystemExit(f"k={k}: k-mer totals differ between tools; the comparison is void")
+    kmer_counts(parts[0], k)
+
+    n_bases = sum(int(part.lengths.sum()) for part in parts)
+    rows = []
+    for name, work in [(f"bioseq kmer_counts dense, k={k}", run_dense),
+                       (f"bioseq kmer_counts CSR, k={k}", run_sparse),
+                       (f"scikit-learn CountVectorizer, k={k}", run_sklearn)]:
+        seconds = best_time(work, repeats)
+        rows.append((name, n_bases / seconds / 1e6))
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n", type=int, default=200_000, help="sequences for one-hot")
+    parser.add_argument("--kmer-n", type=int, default=20_000,
+                        help="sequences for k-mer counts (the first ones of the same set)")
+    parser.add_argument("--min-len", type=int, default=200)
+    parser.add_argument("--max-len", type=int, default=1000)
+    parser.add_argument("--chunk", type=int, default=10_000, help="sequences per call")
+    parser.add_argument("--k", type=int, nargs="+", default=[4, 6])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=None, help="also write the table here")
+    args = parser.parse_args(argv)
+
+    seqs = generate(args.n, args.min_len, args.max_len, args.seed)
+    parts = chunks(seqs, args.chunk)
+    kmer_parts = chunks(seqs.subset(np.arange(min(args.kmer_n, args.n))), args.chunk)
+
+    lines = [
+        f"Machine: {os.cpu_count()} CPU cores ({platform.machine()}), Python "
+        f"{platform.python_version()}, numba threads {numba.get_num_threads()}.",
+        f"Data: {args.n:,} random DNA sequences of {args.min_len}-{args.max_len} bp "
+        f"(seed {args.seed}); k-mers on the first {min(args.kmer_n, args.n):,}; "
+        f"chunks of {args.chunk:,}; best of {args.repeats}.",
+        "",
+        "| task | tool | throughput | bioseq / tool |",
+        "|---|---|---|---|",
+    ]
+    onehot = bench_onehot(parts, args.max_len, args.repeats)
+    for name, rate in onehot:
+        lines.append(f"| one-hot (N, 4, {args.max_len}) float32 | {name} | {rate:.2f} GB/s "
+                     f"| {onehot[0][1] / rate:.1f}x |")
+    for k in args.k:
+        rows = bench_kmer(kmer_parts, k, args.repeats)
+        for name, rate in rows:
+            lines.append(f"| k-mer counts k={k} | {name} | {rate:.0f} M bases/s "
+                         f"| {rows[0][1] / rate:.1f}x (dense), {rows[1][1] / rate:.1f}x (CSR) |")
+    text = "\n".join(lines)
+    print(text)
+    if args.out is not None:
+        command = "python " + " ".join(["benchmarks/bench_encode.py", *(argv or sys.argv[1:])])
+        args.out.write_text(f"{text}\n\nCommand: `{command}`\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
