@@ -20,7 +20,8 @@ from bioseq.errors import SequenceError
 
 logger = logging.getLogger(__name__)
 
-_TRANSFORM_KEYS_SHOWN = 12
+#: How many transformation counts the final log line lists (all are in the metadata).
+_TRANSFORM_KEYS_LOGGED = 12
 
 
 @click.command("encode")
@@ -83,7 +84,7 @@ def encode(inputs: tuple[str, ...], out: Path, **options: Any) -> None:
     """Encode INPUT... (FASTA, CSV/TSV, gzip or HDF5 stores) into the arrays of OUT.
 
     Inputs take the same [SPLIT:][CLASS=]PATH forms and data options as
-    --data in other commands. OUT holds x, ids, lengths, labels and
+    --data in other commands. OUT contains x, ids, lengths, labels and
     class_names when the input has labels, and a JSON 'metadata' entry with
     every setting and count (padding side, character and amount included).
     """
@@ -123,9 +124,9 @@ def encode(inputs: tuple[str, ...], out: Path, **options: Any) -> None:
     }
     arrays["metadata"] = np.asarray(json.dumps(metadata))
     write_npz_atomic(out, arrays, compress=options["compress"])
-    shown = dict(list(metadata["transforms"].items())[:_TRANSFORM_KEYS_SHOWN])
+    logged_counts = dict(list(metadata["transforms"].items())[:_TRANSFORM_KEYS_LOGGED])
     logger.info("encoded %d record(s) as %s %s into %s; transformations: %s", len(seqs),
-                options["kind"], _shape_text(arrays), out, shown or "none")
+                options["kind"], _shape_text(arrays), out, logged_counts or "none")
     click.echo(str(out))
 
 

@@ -1,6 +1,6 @@
 """Model input specification and the batch encoder used by training and prediction.
 
-An :class:`InputSpec` says how coded sequences become model input. It is
+An :class:`InputSpec` describes how coded sequences become model input. It is
 stored in every model file (``InputSpec.to_dict()``), so prediction encodes
 exactly as training did. :func:`encode_batch` applies it to a batch of codes
 on the batch's device; :func:`validate_inputs` checks a whole
@@ -44,7 +44,7 @@ MAX_KMER_FEATURES = 4**8
 
 @dataclass(frozen=True)
 class InputSpec:
-    """How coded sequences become model input.
+    """Specification of the model input built from coded sequences.
 
     Parameters
     ----------
@@ -190,7 +190,7 @@ def validate_inputs(
     ------
     SequenceError
         If the alphabet differs, a record breaks the length policy, or (with
-        ``ambiguity="error"``) holds an ambiguity code.
+        ``ambiguity="error"``) contains an ambiguity code.
     """
     if seqs.alphabet.name != spec.alphabet:
         raise SequenceError(
@@ -219,7 +219,7 @@ def validate_inputs(
 
 def _layout_torch(spec: InputSpec, codes: torch.Tensor,
                   lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Pad or truncate a batch of codes on its device as the spec says."""
+    """Pad or truncate a batch of codes on its device following the spec."""
     import torch
 
     n_rows, width = codes.shape

@@ -51,7 +51,7 @@ _MAX_LISTED = 5
 
 @dataclass(frozen=True)
 class LayoutPlan:
-    """Where each record's residues land in a fixed-length row.
+    """Placement of each record's residues in a fixed-length row.
 
     Row ``i`` copies ``n_copy[i]`` residues starting at residue
     ``src_start[i]`` of record ``i`` into columns starting at

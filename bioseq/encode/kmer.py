@@ -9,7 +9,7 @@ Rules shared by the counters and the tokenizer:
 - A k-mer is read at every ``stride``-th start: ``0, stride, 2 * stride``.
   With ``stride=1`` a record of length ``n >= k`` has ``n - k + 1`` k-mers.
 - A k-mer that contains an ambiguity code (N, R, X, ...) is skipped by the
-  counters and becomes ``[UNK]`` in the tokenizer; the counters report how
+  counters and becomes ``[UNK]`` in the tokenizer. The counters report how
   many were skipped (``kmers_skipped_ambiguous``).
 - Case never matters because ``a`` and ``A`` share a code.
 - A record shorter than ``k`` has no k-mer. The counters give it an all-zero
@@ -166,14 +166,14 @@ def _count_sparse(codes, offsets, k, stride, n_letters, size, canonical, buffer_
 
     With a scratch row (``use_scratch``), counts accumulate there. When the
     row has many windows compared with ``size``, a bit set of the touched
-    columns is walked in order; otherwise the touched columns are sorted.
+    columns is walked in order. Otherwise the touched columns are sorted.
     Without a scratch row every k-mer is written out, sorted and merged.
     """
     n_rows = len(offsets) - 1
     rc_shift = 2 * (k - 1)
     per_block = (n_rows + n_blocks - 1) // n_blocks
     n_words = (size + 63) // 64
-    one = np.uint64(1)
+    bit = np.uint64(1)
     for block in prange(n_blocks):
         scratch = np.zeros(size if use_scratch else 1, dtype=np.int32)
         bits = np.zeros(n_words if use_scratch else 1, dtype=np.uint64)
@@ -202,7 +202,7 @@ def _count_sparse(codes, offsets, k, stride, n_letters, size, canonical, buffer_
                         column = min(index, rc) if canonical else index
                         if use_bits:
                             scratch[column] += 1
-                            bits[column >> 6] |= one << np.uint64(column & 63)
+                            bits[column >> 6] |= bit << np.uint64(column & 63)
                         elif use_scratch:
                             if scratch[column] == 0:
                                 columns[base + found] = column
@@ -224,7 +224,7 @@ def _count_sparse(codes, offsets, k, stride, n_letters, size, canonical, buffer_
                         counts[base + unique] = scratch[column]
                         scratch[column] = 0
                         unique += 1
-                        word &= word - one
+                        word &= word - bit
                     bits[word_index] = 0
             elif use_scratch:
                 row = columns[base : base + found]
@@ -467,7 +467,7 @@ class KmerTokenizer:
 
     The vocabulary is ``[PAD]`` (id 0), ``[CLS]`` (1), ``[UNK]`` (2),
     ``[MASK]`` (3), then every k-mer in :func:`kmer_names` order from id 4.
-    A k-mer holding an ambiguity code becomes ``[UNK]``. Lowercase input gives
+    A k-mer containing an ambiguity code becomes ``[UNK]``. Lowercase input gives
     the same tokens as uppercase. With ``stride < k`` tokens overlap; with
     ``stride == k`` they do not, and residues after the last whole k-mer
     are not tokenized.
@@ -655,16 +655,16 @@ class KmerTokenizer:
 
 def _window_indices(codes: torch.Tensor, mask: torch.Tensor, k: int, stride: int,
                     n_letters: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Return each window's k-mer index, whether it is inside the residues, and whether canonical."""
+    """Return each window's k-mer index and two masks: within the residues, free of ambiguity codes."""
     import torch
 
     # (N, L) -> (N, W, k) windows of k codes, W = (L - k) // stride + 1.
     windows = codes.long().unfold(1, k, stride)
     inside = mask.unfold(1, k, stride).all(dim=-1)
-    known = (windows < n_letters).all(dim=-1)
+    unambiguous = (windows < n_letters).all(dim=-1)
     powers = n_letters ** torch.arange(k - 1, -1, -1, device=codes.device)
     index = (windows.clamp(max=n_letters - 1) * powers).sum(dim=-1)
-    return index, inside, known
+    return index, inside, unambiguous
 
 
 def kmer_tokens_torch(
@@ -698,8 +698,8 @@ def kmer_tokens_torch(
         ids = codes.new_zeros((n_rows, 0), dtype=torch.long)
         token_mask = torch.zeros((n_rows, 0), dtype=torch.bool, device=codes.device)
     else:
-        index, inside, known = _window_indices(codes, mask, k, stride, n_letters)
-        ids = torch.where(known, index + N_SPECIAL_TOKENS, torch.full_like(index, UNK_TOKEN))
+        index, inside, unambiguous = _window_indices(codes, mask, k, stride, n_letters)
+        ids = torch.where(unambiguous, index + N_SPECIAL_TOKENS, torch.full_like(index, UNK_TOKEN))
         ids = torch.where(inside, ids, torch.full_like(ids, PAD_TOKEN))
         token_mask = inside
     if add_cls:
@@ -734,13 +734,13 @@ def kmer_frequencies_torch(
     if width < k:
         return counts
     residues = codes < n_letters
-    index, _, known = _window_indices(codes, residues, k, stride, n_letters)
+    index, _, unambiguous = _window_indices(codes, residues, k, stride, n_letters)
     if canonical:
         windows = codes.long().unfold(1, k, stride).clamp(max=n_letters - 1)
         powers = n_letters ** torch.arange(k - 1, -1, -1, device=codes.device)
         # Reverse complement: complement each code (a -> A - 1 - a), then reverse the window.
         reverse = ((n_letters - 1 - windows).flip(-1) * powers).sum(dim=-1)
         index = torch.minimum(index, reverse)
-    counts.scatter_add_(1, index, known.float())
+    counts.scatter_add_(1, index, unambiguous.float())
     totals = counts.sum(dim=1, keepdim=True).clamp(min=1.0)
     return counts / totals

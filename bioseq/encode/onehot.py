@@ -17,7 +17,7 @@ Column values:
   raises :class:`~bioseq.errors.SequenceError` listing record, position and
   character. The number of non-canonical positions is logged either way.
 - Padding (:data:`~bioseq.alphabet.PAD_CODE`) is an all-zero column.
-- On request, one extra channel ``A`` holds the soft mask: 1 where the
+- On request, one extra channel ``A`` contains the soft mask: 1 where the
   input residue was lowercase.
 
 :func:`decode_onehot` maps columns back to symbols by the set of channels
@@ -125,7 +125,7 @@ def _onehot_rows(codes, offsets, src_start, dst_start, n_copy, table, n_canonica
 
 
 @njit(parallel=True, cache=True)
-def _softmask_rows(softmask, offsets, src_start, dst_start, n_copy, one, out):  # pragma: no cover
+def _softmask_rows(softmask, offsets, src_start, dst_start, n_copy, one_bits, out):  # pragma: no cover
     n_rows, width = out.shape
     for i in prange(n_rows):
         first = dst_start[i]
@@ -134,7 +134,7 @@ def _softmask_rows(softmask, offsets, src_start, dst_start, n_copy, one, out):  
             out[i, j] = 0
         for j in range(n_copy[i]):
             if softmask[source + j]:
-                out[i, first + j] = one
+                out[i, first + j] = one_bits
 
 
 def _raise_on_ambiguity(codes: np.ndarray, offsets: np.ndarray, ids: np.ndarray,
@@ -256,8 +256,8 @@ def encode_onehot(
         _onehot_rows(codes, offsets, src_start, dst_start, n_copy, table, alpha.size,
                      bits[:, : alpha.size], n_noncanonical)
         if softmask:
-            one = np.array([1], dtype=out_dtype).view(bits.dtype)[0]
-            _softmask_rows(data.softmask, offsets, src_start, dst_start, n_copy, one,
+            one_bits = np.array([1], dtype=out_dtype).view(bits.dtype)[0]
+            _softmask_rows(data.softmask, offsets, src_start, dst_start, n_copy, one_bits,
                            bits[:, alpha.size])
 
     total = int(n_noncanonical.sum())
