@@ -120,3 +120,17 @@ def test_validate_inputs_tokens_unknown():
     messy = SequenceSet.from_strings(["NNNNACG"], ids=["messy"])
     with pytest.warns(BioseqWarning, match="'messy'"):
         validate_inputs(InputSpec(kind="tokens", k=3), messy)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("kind", ["onehot", "tokens", "kmer_frequencies"])
+def test_batch_on_cuda_matches_cpu(seqs, kind):
+    spec = InputSpec(kind=kind, k=None if kind == "onehot" else 3, length=12, pad="right",
+                     truncate="center")
+    codes, lengths = batch_of(seqs)
+    on_cpu = encode_batch(spec, codes, lengths)
+    on_gpu = encode_batch(spec, codes.cuda(), lengths.cuda())
+    assert on_gpu["x"].device.type == "cuda"
+    assert torch.equal(on_gpu["x"].cpu(), on_cpu["x"])
+    if on_cpu["mask"] is not None:
+        assert torch.equal(on_gpu["mask"].cpu(), on_cpu["mask"])

@@ -180,3 +180,36 @@ def test_reverse_complement_protein_is_error():
         reverse_complement_codes(np.zeros(3, dtype=np.uint8), "protein")
     with pytest.raises(SequenceError, match="protein alphabet has no complement"):
         reverse_complement_onehot(np.zeros((1, 20, 3), dtype=np.float32), "protein")
+
+
+@pytest.mark.gpu
+def test_onehot_torch_stays_on_cuda():
+    codes = torch.tensor([[0, 1, 4, PAD_CODE]], dtype=torch.uint8, device="cuda")
+    x = onehot_torch(codes)
+    assert x.device.type == "cuda"
+    assert decode_onehot(x, mask=codes != PAD_CODE) == ["ACN"]
+    flipped = reverse_complement_onehot(x, lengths=torch.tensor([3], device="cuda"))
+    assert decode_onehot(flipped, mask=codes != PAD_CODE) == ["NGT"]
+
+
+@pytest.mark.parametrize("alphabet", ["rna", "protein"])
+def test_decode_round_trip_other_alphabets(alphabet):
+    symbols = {"rna": RNA.symbols, "protein": "ACDEFGHIKLMNPQRSTVWYXBZJ"}[alphabet]
+    text = symbols + symbols.lower()
+    x = encode_onehot(SequenceSet.from_strings([text], alphabet=alphabet))
+    assert decode_onehot(x, alphabet) == [text.upper()]
+
+
+def test_u_in_dna_encodes_as_t(fasta):
+    seqs = fasta(">r\nACGU\n>d\nACGT\n>m\nTTUU\n")
+    x = encode_onehot(seqs)
+    assert np.array_equal(x[0], x[1])
+    assert (x[2, 3] == 1).all()
+    assert seqs.flagged["mixed_t_u"] == ["m"]
+
+
+def test_terminal_stop_not_encoded(fasta):
+    seqs = fasta(">p1\nMKV*\n", alphabet="protein")
+    x = encode_onehot(seqs)
+    assert x.shape == (1, 20, 3)
+    assert (x.sum(axis=1) == 1).all()
