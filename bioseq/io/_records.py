@@ -11,7 +11,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from bioseq.alphabet import INVALID_CODE, Alphabet
 from bioseq.errors import FastaFormatError, SequenceError
@@ -200,9 +199,9 @@ def duplicate_keep(
     ``describe(first, repeat)`` builds the error message for the first
     repeated id when the policy is ``"error"``.
     """
-    if pd.Index(ids).is_unique:
-        return None, ids
     names = ids.tolist()
+    if len(set(names)) == len(names):
+        return None, ids
     first_seen: dict[str, int] = {}
     repeats: list[int] = []
     for index, name in enumerate(names):

@@ -264,19 +264,30 @@ def _truncated(path: Path, n_records: int, error: TruncatedInputError) -> Trunca
 
 
 def _read_whole(stream: BinaryIO, path: Path) -> bytes:
-    """Read the rest of a stream; on truncation, report how many records were complete."""
-    chunks: list[bytes] = []
-    while True:
-        try:
-            block = read_block(stream, BLOCK_BYTES, path)
-        except TruncatedInputError as error:
-            data = b"".join(chunks)
-            # Records are complete up to the last header seen; the record it opens may be cut.
-            started = data.count(b"\n>") + data.startswith(b">")
-            raise _truncated(path, max(started - 1, 0), error) from error.__cause__
-        if not block:
-            return b"".join(chunks)
-        chunks.append(block)
+    """Read the rest of a stream in one call; on truncation, report how many records were complete."""
+    try:
+        return read_block(stream, -1, path)
+    except TruncatedInputError as error:
+        raise _truncated(path, _complete_records(path), error) from error.__cause__
+
+
+def _complete_records(path: Path) -> int:
+    """Count the records before the point where a compressed file breaks off."""
+    headers = 0
+    previous = b"\n"  # so that a header on line 1 is counted like the others
+    with open_binary(path) as stream:
+        while True:
+            try:
+                # Small reads, so that the data before the break is counted.
+                block = read_block(stream, 1 << 16, path)
+            except TruncatedInputError:
+                break
+            if not block:
+                break
+            headers += (previous + block).count(b"\n>")
+            previous = block[-1:]
+    # The record that the last header opens may be cut, so it is not counted.
+    return max(headers - 1, 0)
 
 
 def _iter_blocks(path: Path, opts: FastaOptions, whole: bool = False) -> Iterator[Block]:

@@ -391,3 +391,13 @@ def test_many_tiny_records(tmp_path):
     assert len(records) == 5000
     assert records.ids[-1] == "4999"
     assert records.lengths.tolist() == [1] * 5000
+
+
+def test_truncated_gzip_counts_complete_records(tmp_path):
+    text = "".join(f">r{i}\n{'ACGT' * 50}\n" for i in range(5000)).encode()
+    packed = gzip.compress(text, compresslevel=1)
+    cut = write(tmp_path, "half.fa.gz", packed[: len(packed) // 2])
+    with pytest.raises(EOFError, match=r"half\.fa\.gz: .*after \d+ complete records") as caught:
+        read_fasta(cut)
+    complete = int(str(caught.value).split("after ")[1].split(" ")[0])
+    assert 0 < complete < 5000
