@@ -239,13 +239,23 @@ class Predictor:
         from bioseq.tasks import get_task
 
         task = get_task(self.task)
+        lengths = seqs.lengths
+        # When every record has the same length, the flat codes already form an
+        # (N, L) matrix: batches are slices of it, with no per-batch copy.
+        uniform: np.ndarray | None = None
+        if len(seqs) and bool((lengths == lengths[0]).all()) and lengths[0] > 0:
+            uniform = seqs.codes[seqs.offsets[0]:seqs.offsets[-1]].reshape(len(seqs), -1)
         outputs = []
         with torch.inference_mode():
             for start in range(0, len(seqs), batch_size):
-                part = seqs.subset(np.arange(start, min(start + batch_size, len(seqs))))
-                codes, _ = to_fixed_length(part, None, pad_code=PAD_CODE)
+                stop = min(start + batch_size, len(seqs))
+                if uniform is not None:
+                    codes = uniform[start:stop]
+                else:
+                    part = seqs.subset(np.arange(start, stop))
+                    codes, _ = to_fixed_length(part, None, pad_code=PAD_CODE)
                 codes_tensor = torch.from_numpy(codes).to(self.device, non_blocking=True)
-                x, mask = self._encode(codes_tensor, part.lengths)
+                x, mask = self._encode(codes_tensor, lengths[start:stop])
                 logits = self.model(x, mask=mask)
                 outputs.append(task.activation(logits.float()).cpu().numpy())
         if not outputs:

@@ -135,3 +135,19 @@ def test_cuda_request_without_gpu_fails_fast(cnn_file, tmp_path):
                                        str(tmp_path / "p.csv"), "--device", "cuda"])
     assert result.exit_code == 1
     assert "no CUDA device visible" in result.output
+
+
+def test_padded_batches_match_single_records(tmp_path):
+    # A variable-length model: batches of mixed lengths are padded and masked,
+    # and each record must score as it does alone.
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(1)
+    model = get_model("deepbind", n_outputs=1).eval()
+    path = save_model(tmp_path / "model.safetensors", model, {
+        "task": "binary", "class_names": ["neg", "pos"], "alphabet": "dna",
+        "input": {"kind": "onehot", "alphabet": "dna"}})
+    predictor = Predictor.load(path)
+    sequences = random_dna(3, 30, seed=6) + random_dna(2, 18, seed=7)
+    together = predictor.score(SequenceSet.from_strings(sequences), batch_size=5)
+    alone = np.vstack([predictor.score(SequenceSet.from_strings([s])) for s in sequences])
+    np.testing.assert_allclose(together, alone, rtol=1e-5, atol=1e-6)
