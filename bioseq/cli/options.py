@@ -78,7 +78,7 @@ def _options() -> list[Callable[[F], F]]:
         click.option("--sep", "table_sep", default=None,
                      help="Table field separator; default: from the extension or the header line."),
         click.option("--label-field", default=None,
-                     help="FASTA header field or KEY (of KEY=VALUE tokens) that holds the label."),
+                     help="FASTA header field, or KEY of a KEY=VALUE token, that contains the label."),
         click.option("--label-from", type=choice(["field", "key", "last-token", "header"]), default=None,
                      help="Where the label sits in FASTA headers; default: 'field' with "
                           "--header-fields, else 'key'."),

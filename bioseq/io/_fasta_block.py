@@ -33,7 +33,7 @@ logger = logging.getLogger(__name__)
 class Block:
     """Records parsed from one block, before labels are encoded.
 
-    ``fields`` holds header label and split text per record (``""`` when missing).
+    ``fields`` contains header label and split text per record (``""`` when missing).
     """
 
     records: SequenceSet

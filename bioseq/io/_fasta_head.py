@@ -3,13 +3,13 @@
 Some files put three lines in each record: the header, the sequence and a
 per-residue annotation of the same length (SignalP 6.0's training set does).
 A reader that treats every non-header line as sequence would glue the
-annotation to the sequence, so the standard layout refuses files that look
-like this and asks for ``layout="three-line"``.
+annotation to the sequence, so the standard layout rejects files that look
+like this and suggests ``layout="three-line"``.
 """
 
 from __future__ import annotations
 
-#: Bytes of decompressed input inspected by :func:`inspect_head`.
+#: Bytes of decompressed input that the layout check and the alphabet guess look at.
 HEAD_BYTES = 1 << 18
 #: Records needed before a file is called three-line.
 MIN_RECORDS_FOR_LAYOUT = 3
@@ -19,7 +19,7 @@ def head_records(head: bytes) -> list[list[str]]:
     """Split the start of a file into complete records, each a list of its non-blank lines.
 
     The header line comes first in each list; the last, possibly cut, record
-    is left out unless the head holds the whole file.
+    is left out unless the head is the whole file.
     """
     text = head.decode("utf-8", errors="replace")
     complete = text if len(head) < HEAD_BYTES else text[: text.rfind("\n>") + 1]
@@ -38,9 +38,9 @@ def looks_three_line(records: list[list[str]]) -> bool:
 
     True when at least :data:`MIN_RECORDS_FOR_LAYOUT` records all have
     exactly two lines of equal length, and either those lengths vary between
-    records (wrapped FASTA cannot do that: only a record of exactly two full
-    lines has two lines of equal length) or most records use different
-    letters on their two lines.
+    records or most records use different letters on their two lines.
+    Wrapped FASTA cannot have varying lengths here, because only a record of
+    exactly two full lines has two lines of equal length.
     """
     if len(records) < MIN_RECORDS_FOR_LAYOUT:
         return False

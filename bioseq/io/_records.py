@@ -78,7 +78,7 @@ def handle_aliases(
 ) -> None:
     """Count alias residues (DNA ``U``, RNA ``T``, protein ``U``/``O``) and flag records mixing T and U.
 
-    ``alias_counts`` holds the number of alias characters read in each record.
+    ``alias_counts`` contains the number of alias characters read in each record.
 
     Raises
     ------

@@ -149,7 +149,7 @@ def read_fasta(
     label_field : str or None, default=None
         Field name (``label_from="field"``) or key (``label_from="key"``).
     split_field : str or None, default=None
-        Positional field or key that holds the split or fold of each record.
+        Positional field or key that contains the split or fold of each record.
 
     Returns
     -------
@@ -372,13 +372,13 @@ def _duplicate_message(path: str, name: str, first_line: int, line: int) -> str:
     )
 
 
-def _read_lines(path: Path, wanted: set[int]) -> dict[int, str]:
+def _read_lines(path: Path, line_numbers: set[int]) -> dict[int, str]:
     """Read the text of a few lines again, for an error message."""
     found: dict[int, str] = {}
-    last = max(wanted)
+    last = max(line_numbers)
     with open_binary(path) as stream:
         for number, raw in enumerate(stream, start=1):
-            if number in wanted:
+            if number in line_numbers:
                 text = raw.decode("utf-8", errors="replace").rstrip("\r\n")
                 found[number] = text.removeprefix("\ufeff")
             if number >= last:
@@ -440,29 +440,29 @@ def _subset_block(block: Block, keep: np.ndarray) -> Block:
 
 def _take(blocks: list[Block], count: int) -> tuple[Block, list[Block]]:
     """Split the first ``count`` records off a list of blocks."""
-    taken: list[Block] = []
+    selected: list[Block] = []
     rest = list(blocks)
     needed = count
     while needed:
         block = rest.pop(0)
         size = len(block.records)
         if size <= needed:
-            taken.append(block)
+            selected.append(block)
             needed -= size
         else:
-            taken.append(_subset_block(block, np.arange(needed)))
+            selected.append(_subset_block(block, np.arange(needed)))
             remainder = _subset_block(block, np.arange(needed, size))
             # The first part already carries the block's counts and flags.
             remainder.records.transforms = Counter()
             remainder.records.flagged = {}
             rest.insert(0, remainder)
             needed = 0
-    records = concat_sets([block.records for block in taken])
+    records = concat_sets([block.records for block in selected])
     fields: dict[str, list[str]] = {}
-    for block in taken:
+    for block in selected:
         for name, values in block.fields.items():
             fields.setdefault(name, []).extend(values)
-    lines = np.concatenate([block.header_lines for block in taken])
+    lines = np.concatenate([block.header_lines for block in selected])
     return Block(records, lines, fields), rest
 
 

@@ -29,7 +29,7 @@ LABEL_SOURCES = ("field", "key", "last-token", "header")
 
 @dataclass(frozen=True)
 class HeaderFields:
-    """Where labels, splits and ids sit in FASTA headers.
+    """Positions of labels, splits and ids in FASTA headers.
 
     Parameters
     ----------
@@ -103,7 +103,7 @@ def parse_header_fields(
     lines: list[int],
     path: str,
 ) -> tuple[list[str], dict[str, list[str]]]:
-    """Split headers into ids, labels and splits as ``spec`` says.
+    """Split headers into ids, labels and splits as ``spec`` describes.
 
     Parameters
     ----------

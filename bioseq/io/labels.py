@@ -296,7 +296,7 @@ def _encode_multilabel(raw: RawLabels, values: np.ndarray, rows: np.ndarray) -> 
             name = raw.columns[j] if raw.columns else str(j)
             found = sorted({str(v) for v in column[bad]})[:5]
             raise LabelError(
-                f"{raw.where(int(rows[bad[0]]))}: multilabel column {name!r} holds {found}; "
+                f"{raw.where(int(rows[bad[0]]))}: multilabel column {name!r} contains {found}; "
                 "multilabel columns take 0 or 1"
             )
         out[:, j] = ones

@@ -305,7 +305,12 @@ def _merge_labels(
         names = list(declared)
     else:
         names = sorted({str(v) for v in values}, key=natural_key)
-    task_name = task if task is not None else ("binary" if len(names) <= 2 else "multiclass")
+    if task is not None:
+        task_name = task
+    elif len(names) <= 2:
+        task_name = "binary"
+    else:
+        task_name = "multiclass"
     if task_name == "binary" and len(names) > 2:
         raise LabelError(f"task 'binary' needs 2 classes, found {len(names)}: [{','.join(names)}]")
     if positive_class is not None:

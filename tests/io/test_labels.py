@@ -104,7 +104,7 @@ def test_multilabel_columns(tmp_path):
 
 def test_multilabel_rejects_other_values(tmp_path):
     path = write(tmp_path, "m.csv", "sequence,tf1,tf2\nACGT,1,0\nGGCC,0,2\n")
-    with pytest.raises(LabelError, match=r"m\.csv:3: multilabel column 'tf2' holds \['2'\]"):
+    with pytest.raises(LabelError, match=r"m\.csv:3: multilabel column 'tf2' contains \['2'\]"):
         read_table(path, label_columns=["tf1", "tf2"])
 
 
