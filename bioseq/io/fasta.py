@@ -63,6 +63,8 @@ DuplicatePolicy = Literal["error", "first", "last", "rename"]
 ID_RULES = ("first-token", "full-header")
 DUPLICATE_POLICIES = ("error", "first", "last", "rename")
 
+#: Transformation counters of records that a policy dropped.
+_DROP_COUNTERS = ("empty_dropped", "internal_stop_dropped")
 #: Bytes read from the file per block (decompressed).
 BLOCK_BYTES = 1 << 25
 
@@ -295,6 +297,7 @@ def _iter_blocks(path: Path, opts: FastaOptions, whole: bool = False) -> Iterato
     if not path.exists():
         raise FileNotFoundError(f"FASTA file not found: {path}")
     n_records = 0
+    n_dropped = 0
     n_bytes = 0
     first_line = 1
     alphabet: Alphabet = get_alphabet("dna")
@@ -335,10 +338,13 @@ def _iter_blocks(path: Path, opts: FastaOptions, whole: bool = False) -> Iterato
                 parsed, n_lines = parse_block(path, part, first_line, alphabet, opts, transforms)
                 first_line += n_lines
                 n_records += len(parsed.records)
+                n_dropped += sum(parsed.records.transforms[name] for name in _DROP_COUNTERS)
                 if len(parsed.records):
                     yield parsed
             if not block or whole:
                 break
+    if n_records == 0 and n_dropped:
+        raise FastaFormatError(f"{path}: no records left after dropping {n_dropped} of them")
     if n_records == 0:
         raise FastaFormatError(f"{path}: 0 FASTA records in {n_bytes} bytes")
 

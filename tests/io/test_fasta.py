@@ -401,3 +401,22 @@ def test_truncated_gzip_counts_complete_records(tmp_path):
         read_fasta(cut)
     complete = int(str(caught.value).split("after ")[1].split(" ")[0])
     assert 0 < complete < 5000
+
+
+def test_all_records_dropped_is_error(tmp_path):
+    path = write(tmp_path, "e.fa", ">a\n>b\n")
+    with pytest.raises(FastaFormatError, match=r"e\.fa: no records left after dropping 2"):
+        read_fasta(path, empty="drop")
+
+
+def test_truncated_gzip_preprocess_leaves_no_store(tmp_path):
+    text = "".join(f">r{i}\n{'ACGT' * 20}\n" for i in range(1000)).encode()
+    cut = write(tmp_path, "cut.fa.gz", gzip.compress(text)[:300])
+    bioseq = Path(sys.executable).parent / "bioseq"
+    done = subprocess.run([str(bioseq), "preprocess", str(cut), "--out", str(tmp_path / "enc.h5")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1
+    assert "cut.fa.gz" in done.stderr
+    assert "unexpected end of stream" in done.stderr
+    assert not (tmp_path / "enc.h5").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["cut.fa.gz"]
