@@ -116,8 +116,10 @@ def natural_key(name: str) -> tuple[int, float, str]:
 def parse_classes(classes: Sequence[object] | int | str | None) -> list[str] | int | None:
     """Normalise declared classes: a list of names, a class count, or None.
 
-    A string is split on commas (the command-line form ``0,1,2``); numbers
-    become their text (``0`` becomes ``"0"``).
+    A string is split on commas (the command-line form ``0,1,2``), except
+    that a string of one whole number is a class count (``"3"`` means the
+    classes ``0``, ``1`` and ``2``, because one declared class is never useful).
+    Numbers in a list become their text (``0`` becomes ``"0"``).
 
     Examples
     --------
@@ -125,8 +127,8 @@ def parse_classes(classes: Sequence[object] | int | str | None) -> list[str] | i
     ['a', 'b']
     >>> parse_classes([0, 1, 2])
     ['0', '1', '2']
-    >>> parse_classes(3)
-    3
+    >>> parse_classes(3), parse_classes("3")
+    (3, 3)
     """
     if classes is None:
         return None
@@ -136,6 +138,8 @@ def parse_classes(classes: Sequence[object] | int | str | None) -> list[str] | i
         if classes < 1:
             raise LabelError(f"invalid class count {classes}; expected 1 or more")
         return classes
+    if isinstance(classes, str) and classes.strip().isdigit():
+        return parse_classes(int(classes.strip()))
     if isinstance(classes, str):
         items: list[object] = [item for item in classes.split(",")]
     else:

@@ -105,3 +105,10 @@ def test_missing_data_is_usage_error():
     result = run()
     assert result.exit_code == 2
     assert "--data" in result.output
+
+
+def test_classes_count_flag(tmp_path):
+    (tmp_path / "train.csv").write_text("sequence,label\nACGT,1\nGGCC,2\n")
+    result = run("--data", str(tmp_path / "train.csv"), "--classes", "2")
+    assert result.exit_code == 1
+    assert "label '2' not in classes 0..1 (2 classes)" in result.output
