@@ -16,7 +16,7 @@ import click
 def report(folders: tuple[Path, ...], out_dir: Path) -> None:
     """Compare the evaluations in FOLDERS (written by bioseq evaluate).
 
-    Each folder holds metrics.json, or has subfolders that do. Writes
+    Each folder contains metrics.json, or has subfolders that do. Writes
     OUT/comparison.csv (one row per data set and model: each headline metric
     with its 95% interval) and OUT/comparison.html.
     """

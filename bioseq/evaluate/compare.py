@@ -1,6 +1,6 @@
 """Side-by-side comparison of several evaluations: one CSV and one HTML page.
 
-Each input is an evaluation folder written by ``bioseq evaluate`` (it holds
+Each input is an evaluation folder written by ``bioseq evaluate`` (it contains
 ``metrics.json``), or a folder whose direct subfolders are such folders.
 Rows are grouped by data set (the test files' names) and show every model's
 headline metrics with their 95% intervals.
@@ -33,7 +33,7 @@ def find_evaluations(folders: list[str | os.PathLike[str]]) -> list[Path]:
     Raises
     ------
     ConfigError
-        If a folder holds no evaluation at either level.
+        If a folder contains no evaluation at either level.
     """
     found: list[Path] = []
     for folder in map(Path, folders):
@@ -42,7 +42,7 @@ def find_evaluations(folders: list[str | os.PathLike[str]]) -> list[Path]:
             continue
         nested = sorted(folder.glob("*/metrics.json"))
         if not nested:
-            raise ConfigError(f"{folder} holds no metrics.json (nor do its subfolders); pass "
+            raise ConfigError(f"no metrics.json found in {folder} or its subfolders; pass "
                               "folders written by bioseq evaluate")
         found.extend(nested)
     return found
@@ -53,7 +53,9 @@ def _labels(metrics: dict[str, Any], path: Path) -> tuple[str, str]:
     dataset = ", ".join(Path(s).name for s in sources) or path.parent.name
     model = metrics.get("model", {})
     run = model.get("run_dir")
-    name = Path(run).name if run else Path(model.get("path", path.parent.name)).parent.name
+    folder = Path(run) if run else Path(model.get("path", path)).parent
+    # Two path levels tell runs apart in layouts such as SET/FAMILY or FAMILY/FOLD.
+    name = f"{folder.parent.name}/{folder.name}" if folder.parent.name else folder.name
     return dataset, f"{name} ({model.get('name', '?')})"
 
 

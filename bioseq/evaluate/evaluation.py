@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 def find_run_dir(model_or_run: str | os.PathLike[str]) -> Path | None:
     """Return the run folder of a model: the folder itself, or the model file's folder.
 
-    A folder counts as a run when it holds ``manifest.json``.
+    A folder counts as a run when it contains ``manifest.json``.
     """
     path = Path(model_or_run)
     folder = path if path.is_dir() else path.parent
@@ -118,6 +118,7 @@ def evaluate_model(
     pad: str | None = None,
     n_bootstrap: int = 1000,
     seed: int = 0,
+    train_records: SequenceSet | None = None,
 ) -> dict[str, Path]:
     """Score ``test`` with a model and write metrics, tables, plots and report.html.
 
@@ -125,7 +126,7 @@ def evaluate_model(
     ----------
     model_or_run : path-like
         Model file or run folder. A run folder (or the folder of the model
-        file, when it holds ``manifest.json``) adds the manifest, training
+        file, when it contains ``manifest.json``) adds the manifest, training
         curves and the train/test overlap to the report.
     test : SequenceSet
         Labelled test records.
@@ -138,6 +139,9 @@ def evaluate_model(
         Bootstrap replicates of the 95% intervals.
     seed : int, default=0
         Seed of the bootstrap.
+    train_records : SequenceSet or None, default=None
+        Training records for the overlap check; None reloads them from the
+        run folder's ``config.yaml`` and ``splits.csv`` when possible.
 
     Returns
     -------
@@ -161,7 +165,8 @@ def evaluate_model(
         manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
         metrics_csv = run_dir / "metrics.csv"
         train_ids = read_train_ids(run_dir)
-        train_records = load_training_records(run_dir, train_ids)
+        if train_records is None:
+            train_records = load_training_records(run_dir, train_ids)
     metrics["data"] = summarize_data(test, train_records, train_ids)
     metrics["flags"] = metrics["flags"] + data_flags(metrics["data"])
     metrics["model"] = {

@@ -2,7 +2,7 @@
 
 Every metric is returned as a dict ``{"value", "reason", "n"}`` plus ``"ci95"``
 for the headline metrics. A metric that the data cannot define (AUROC when the
-test split holds one class, MCC when every prediction is the same class, R2 on
+test split contains one class, MCC when every prediction is the same class, R2 on
 constant targets) has ``value`` None and a ``reason`` in words; it is never
 shown as 0, 0.5 or 1. Averages over classes or labels leave undefined values
 out and record how many entered (``n``) and which were left out.

@@ -125,7 +125,7 @@ def summarize_data(test: SequenceSet, train: SequenceSet | None = None,
 
 
 def data_flags(summary: dict[str, Any]) -> list[dict[str, str]]:
-    """Flag a test set that overlaps the training data or holds conflicting duplicates."""
+    """Flag a test set that overlaps the training data or contains conflicting duplicates."""
     flags = []
     overlap = summary.get("train_overlap", {})
     if overlap.get("n_overlap"):

@@ -40,5 +40,5 @@ def test_report_cli_writes_both_files(tmp_path):
 
 def test_folder_without_metrics_rejected(tmp_path):
     (tmp_path / "empty").mkdir()
-    with pytest.raises(ConfigError, match="holds no metrics.json"):
+    with pytest.raises(ConfigError, match="no metrics.json found"):
         find_evaluations([tmp_path / "empty"])

@@ -84,7 +84,7 @@ def test_too_long_record_names_truncate_option(cnn_file, tmp_path):
 
 
 def test_failed_run_leaves_no_partial_output(cnn_file, tmp_path):
-    # The third chunk holds a record that is too short, after two chunks were written.
+    # The third chunk contains a record that is too short, after two chunks were written.
     sequences = random_dna(6, 20, seed=3) + ["ACGT"]
     fasta = write_fasta(tmp_path / "in.fa", sequences)
     out = tmp_path / "preds.csv"
