@@ -1,8 +1,8 @@
 """Out-of-core training batches read from an HDF5 store.
 
-:class:`StoreDataset` answers a whole batch of record indices at a time with
-the same dict as :class:`bioseq.data.dataset.CodesDataset` (``codes`` ``(B, L)``
-uint8, ``lengths``, ``labels``), so the training module expands one-hot on the
+:class:`StoreDataset` takes a whole batch of record indices at once and
+returns the same dict as :class:`bioseq.data.dataset.CodesDataset` (``codes``
+``(B, L)`` uint8, ``lengths``, ``labels``), so the training module expands one-hot on the
 device exactly as for in-memory data. It reads the store in blocks of
 ``block_records`` contiguous records (one HDF5 hyperslab each) and keeps a few
 blocks in a per-process cache. The HDF5 file is opened lazily in the process

@@ -44,21 +44,18 @@ DedupPolicy = Literal["report", "drop"]
 class DataConfig:
     """Where the sequences come from and how they are split.
 
-    ``sources`` are paths, or ``CLASS=PATH`` for one file per class; the
-    remaining reader keys are passed to :func:`bioseq.io.load.load_sequences`
-    unchanged when set. ``val_fraction`` and ``test_fraction`` apply only when
-    the data carry no split column.
+    ``sources`` are paths, ``CLASS=PATH`` for one file per class, or
+    ``SPLIT:PATH`` for a file that is one split. ``loader`` holds keyword
+    arguments for :func:`bioseq.io.load.load_sequences` (``format``,
+    ``alphabet``, ``sequence_column``, ``label_columns``, ``split_column``,
+    ``label_field``, ``task``, ``classes`` and the others it accepts).
+    ``val_fraction`` and ``test_fraction`` apply only to data without a
+    split of that kind. ``dedup`` is ``report`` (log and record exact
+    duplicates) or ``drop`` (also remove them).
     """
 
     sources: tuple[str, ...] = ()
-    format: str | None = None
-    alphabet: str | None = None
-    sequence_column: str | None = None
-    id_column: str | None = None
-    label_column: tuple[str, ...] = ()
-    split_column: str | None = None
-    label_field: str | None = None
-    task: str | None = None
+    loader: dict[str, Any] = field(default_factory=dict)
     val_fraction: float = 0.1
     test_fraction: float = 0.1
     stratify: bool = True
@@ -286,7 +283,7 @@ def _check_ranges(name: str, section: Any) -> None:
 def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
     merged = dict(base)
     for key, value in update.items():
-        if key == "params" and isinstance(value, dict) and isinstance(merged.get(key), dict):
+        if key in ("params", "loader") and isinstance(value, dict) and isinstance(merged.get(key), dict):
             merged[key] = {**merged[key], **value}
         else:
             merged[key] = value

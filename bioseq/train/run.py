@@ -47,21 +47,20 @@ class RunResult:
 
 
 def load_training_data(config: TrainConfig) -> SequenceSet:
-    """Read the configured sources with :func:`bioseq.io.load.load_sequences`."""
+    """Read the configured sources with :func:`bioseq.io.load.load_sequences`.
+
+    Raises
+    ------
+    ConfigError
+        If no source is configured or ``data.loader`` has a key that
+        ``load_sequences`` does not accept.
+    """
     from bioseq.io.load import load_sequences
 
     data = config.data
     if not data.sources:
         raise ConfigError("no training data: pass --data PATH (or data.sources in the config)")
-    options: dict[str, Any] = {}
-    for key in ("format", "alphabet", "sequence_column", "id_column", "split_column",
-                "label_field", "task"):
-        value = getattr(data, key)
-        if value is not None:
-            options[key] = value
-    if data.label_column:
-        options["label_column"] = list(data.label_column)
-    return load_sequences(list(data.sources), **options)
+    return load_sequences(list(data.sources), **data.loader)
 
 
 def _is_rank_zero() -> bool:
@@ -120,9 +119,13 @@ def _attach_log_file(path: Path) -> logging.Handler:
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.setLevel(logging.INFO)
     root = logging.getLogger("bioseq")
-    root.addHandler(handler)
     if root.level == logging.NOTSET or root.level > logging.INFO:
+        # The file always gets INFO; the console handlers keep the level that -q/-v chose.
+        for existing in root.handlers:
+            if existing.level < root.getEffectiveLevel():
+                existing.setLevel(root.getEffectiveLevel())
         root.setLevel(logging.INFO)
+    root.addHandler(handler)
     return handler
 
 
@@ -151,9 +154,7 @@ def _train(
     test_set = seqset.split("test") if np.any(seqset.splits == "test") else None
 
     if config.model.name == "kmer-logreg":
-        from bioseq.train.baseline_run import run_baseline
-
-        return run_baseline(config, out, seqset, train_set, valid_set, test_set, duplicates,
+        return _run_baseline(config, out, seqset, train_set, valid_set, test_set, duplicates,
                             started)
     return _train_network(config, out, seqset, train_set, valid_set, test_set, duplicates,
                           callbacks, progress_bar, started)
@@ -277,6 +278,70 @@ def _train_network(
         trainer.strategy.barrier("bioseq-run-written")
     torch.set_grad_enabled(True)
     return RunResult(out, model_path, {**final, **{f"test_{k}": v for k, v in test_metrics.items()}},
+                     manifest)
+
+
+def _run_baseline(
+    config: TrainConfig, out: Path, seqset: SequenceSet, train_set: SequenceSet,
+    valid_set: SequenceSet | None, test_set: SequenceSet | None, duplicates: dict[str, Any],
+    started: float,
+) -> RunResult:
+    """Fit the k-mer logistic-regression baseline and write the same run directory."""
+    import torch
+
+    from bioseq.encode.batch import InputSpec
+    from bioseq.models.modelfile import save_model
+    from bioseq.tasks import get_task
+    from bioseq.train.callbacks import METRIC_COLUMNS
+    from bioseq.train.baseline import fit_baseline
+    from bioseq.train.system import classification_metrics
+
+    params = dict(config.model.params)
+    k = int(params.pop("k", config.input.k or 4))
+    model, metadata = fit_baseline(train_set, valid_set, k=k, seed=config.trainer.seed,
+                                   canonical=bool(config.input.canonical), **params)
+    spec = InputSpec.from_dict(metadata["input"])
+    task = get_task(metadata["task"])
+
+    def score(subset: SequenceSet) -> dict[str, float]:
+        from bioseq.encode.batch import encode_batch
+        from bioseq.encode.codes import to_fixed_length
+
+        codes, mask = to_fixed_length(subset, None)
+        encoded = encode_batch(spec, torch.from_numpy(codes), torch.from_numpy(mask.sum(axis=1)))
+        with torch.no_grad():
+            probabilities = task.activation(model(encoded["x"], mask=encoded.get("mask")))
+        return classification_metrics(task, probabilities.numpy(), subset.labels)
+
+    valid_metrics = score(valid_set) if valid_set is not None else {}
+    test_metrics = score(test_set) if test_set is not None else {}
+    row = {"epoch": 0, "step": 0, "lr": "", "train_loss": "", "val_loss": "",
+           "val_accuracy": valid_metrics.get("accuracy", ""),
+           "val_auroc": valid_metrics.get("auroc", "")}
+    buffer = io.StringIO()
+    table = csv.DictWriter(buffer, fieldnames=METRIC_COLUMNS, lineterminator="\n")
+    table.writeheader()
+    table.writerow(row)
+    write_text_atomic(out / "metrics.csv", buffer.getvalue())
+    (out / "checkpoints").mkdir(exist_ok=True)
+
+    final = {f"val_{key}": value for key, value in valid_metrics.items()}
+    metadata.setdefault("training", {}).update(
+        {"seed": config.trainer.seed, "final_metrics": final, "test_metrics": test_metrics})
+    manifest = build_manifest(
+        config=config, plan=None, seqset=seqset, duplicates=duplicates,
+        sources=hash_sources(config.data.sources), started=started,
+        extra={"epochs_run": 1, "final_metrics": final, "test_metrics": test_metrics,
+               "n_parameters": int(sum(p.numel() for p in model.parameters()))},
+    )
+    save_model(out / "model.safetensors", model, metadata)
+    write_config(config, out / "config.yaml")
+    write_json_atomic(out / "manifest.json", manifest)
+    write_splits(out / "splits.csv", seqset)
+    logger.info("fitted the k-mer baseline (k=%d); validation %s; test %s", k,
+                _format_metrics(valid_metrics) or "-", _format_metrics(test_metrics) or "-")
+    return RunResult(out, out / "model.safetensors",
+                     {**final, **{f"test_{key}": value for key, value in test_metrics.items()}},
                      manifest)
 
 

@@ -167,6 +167,21 @@ class SequenceSystem(pl.LightningModule):
         for name, value in metrics.items():
             self.log(f"val_{name}", value, prog_bar=name == "accuracy", rank_zero_only=True)
 
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        schedulers = checkpoint.get("lr_schedulers") or []
+        saved = schedulers[0].get("total_steps") if schedulers else None
+        if saved is None and schedulers and self.schedule_config.name == "cosine":
+            saved = schedulers[0].get("T_max")
+        planned = int(self.trainer.estimated_stepping_batches)
+        if saved is not None and int(saved) != planned:
+            from bioseq.errors import ConfigError
+
+            raise ConfigError(
+                f"the checkpoint's learning-rate schedule spans {saved} steps but this run "
+                f"plans {planned} steps; resume with the same --epochs, --batch-size and data, "
+                "or start a new run directory"
+            )
+
     def configure_optimizers(self) -> Any:
         settings = self.optimizer_config
         parameters = [p for p in self.model.parameters() if p.requires_grad]

@@ -1,0 +1,41 @@
+"""Small labelled data sets that a model learns in a few epochs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from bioseq.sequences import SequenceSet
+
+MOTIF = "TATAAT"
+
+
+def motif_sequences(n: int = 240, length: int = 40, seed: int = 0) -> tuple[list[str], np.ndarray]:
+    """Return random DNA where label 1 marks sequences that carry ``MOTIF``."""
+    rng = np.random.default_rng(seed)
+    sequences, labels = [], np.arange(n) % 2
+    for label in labels:
+        text = "".join(rng.choice(list("ACGC"), length))
+        if label:
+            start = int(rng.integers(0, length - len(MOTIF)))
+            text = text[:start] + MOTIF + text[start + len(MOTIF):]
+        sequences.append(text)
+    return sequences, labels
+
+
+def motif_set(n: int = 240, length: int = 40, seed: int = 0) -> SequenceSet:
+    """Return :func:`motif_sequences` as a binary ``SequenceSet``."""
+    sequences, labels = motif_sequences(n, length, seed)
+    return SequenceSet.from_strings(sequences, labels=labels.astype(np.int64),
+                                    class_names=["absent", "present"], task="binary")
+
+
+def write_motif_csv(path: Path, n: int = 240, length: int = 40, seed: int = 0) -> Path:
+    """Write :func:`motif_sequences` as ``id,sequence,label`` CSV."""
+    sequences, labels = motif_sequences(n, length, seed)
+    rows = ["id,sequence,label"]
+    rows += [f"r{i},{s},{'present' if y else 'absent'}" for i, (s, y) in
+             enumerate(zip(sequences, labels, strict=True))]
+    path.write_text("\n".join(rows) + "\n")
+    return path
