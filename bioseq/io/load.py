@@ -31,7 +31,7 @@ import numpy as np
 from bioseq.alphabet import Alphabet
 from bioseq.errors import ConfigError, FormatError, LabelError
 from bioseq.io._combine import concat_sets
-from bioseq.io.compression import HDF5_MAGIC, UTF8_BOM, open_binary, read_magic
+from bioseq.io.compression import HDF5_MAGIC, UTF8_BOM, open_binary, read_block, read_magic
 from bioseq.io.labels import natural_key, parse_classes
 from bioseq.io.splits import normalize_split
 from bioseq.sequences import SequenceSet
@@ -99,7 +99,7 @@ def detect_format(path: str | Path) -> Literal["fasta", "table", "store"]:
     if read_magic(path, len(HDF5_MAGIC)) == HDF5_MAGIC:
         return "store"
     with open_binary(path) as stream:
-        head = stream.read(4096)
+        head = read_block(stream, 4096, path)
     if head.startswith(UTF8_BOM):
         head = head[len(UTF8_BOM):]
     start = head.lstrip(b" \t\r\n")
@@ -226,6 +226,7 @@ def load_sequences(
     if not items:
         raise ConfigError("no data sources given; pass at least one file")
     parsed = [DataSource.parse(item) for item in items]
+    _check_stores_first(parsed)
     declared = parse_classes(classes)
     parts: list[SequenceSet] = []
     alphabet = options.get("alphabet", "auto")
@@ -250,6 +251,15 @@ def load_sequences(
         _check_unique_ids(combined, options.get("duplicates", "error"))
     logger.info("loaded %d records from %d sources", len(combined), len(parts))
     return combined
+
+
+def _check_stores_first(sources: list[DataSource]) -> None:
+    """Check every HDF5 store among several sources before reading, listing all bad ones."""
+    from bioseq.io.store import check_stores, is_store_file
+
+    stores = [source.path for source in sources if is_store_file(source.path)]
+    if len(stores) > 1:
+        check_stores(stores)
 
 
 def _name(alphabet: str | Alphabet) -> str:
@@ -377,6 +387,7 @@ def iter_sequences(
     _check_options(options)
     items = [sources] if isinstance(sources, (str, Path, DataSource)) else list(sources)
     parsed = [DataSource.parse(item) for item in items]
+    _check_stores_first(parsed)
     declared = parse_classes(classes)
     if declared is None and labels and parsed and all(s.class_name for s in parsed):
         declared = sorted({s.class_name for s in parsed}, key=natural_key)  # type: ignore[arg-type]
