@@ -24,7 +24,7 @@ def inspect(path: Path, as_json: bool, no_file_locking: bool) -> None:
     """
     from bioseq.io.store import describe_store, is_store_file
 
-    # A missing path goes to the store reader too: it tells "not found" from "being written".
+    # A missing path goes to the store reader too, which tells "not found" apart from "being written".
     if is_store_file(path) or not path.exists():
         summary = describe_store(path, locking=False if no_file_locking else None)
         click.echo(json.dumps(summary, indent=2) if as_json else format_store_summary(summary))

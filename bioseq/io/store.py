@@ -1,6 +1,6 @@
 """HDF5 sequence store: write once by streaming, read many times, check before use.
 
-A store holds a :class:`~bioseq.sequences.SequenceSet` on disk in format
+A store contains a :class:`~bioseq.sequences.SequenceSet` on disk in format
 version :data:`FORMAT_VERSION`:
 
 ``codes``
@@ -70,7 +70,7 @@ def is_store_file(path: str | os.PathLike[str]) -> bool:
     """Tell whether ``path`` starts with the HDF5 signature.
 
     Only the first 8 bytes are read, so this is cheap enough for format
-    detection. It says nothing about whether the file is a valid bioseq store.
+    detection. It does not check whether the file is a valid bioseq store.
     """
     try:
         with open(path, "rb") as handle:
@@ -192,7 +192,7 @@ def _check_header(path: Path, handle: h5py.File, alphabet: str | Alphabet | None
         stored = str(attrs.get("alphabet"))
         if stored != expected:
             raise StoreError(
-                f"{path} holds {stored} sequences but {expected} was requested; "
+                f"{path} contains {stored} sequences but {expected} was expected; "
                 f"pass --alphabet {stored} or use a store built for {expected}"
             )
     missing = [name for name in ("codes", "offsets", "ids") if name not in handle]
@@ -232,7 +232,7 @@ def find_stale_sources(store_path: Path, sources: list[dict[str, Any]]) -> list[
     A source is looked up at its recorded absolute path, then at its path
     relative to the store. A file with the recorded size and mtime is taken as
     unchanged; otherwise its sha256 decides. Missing sources are not stale,
-    because the store holds the data itself.
+    because the store contains the data itself.
     """
     stale = []
     for source in sources:
@@ -291,7 +291,7 @@ class Store:
 
     @property
     def has_labels(self) -> bool:
-        """Whether the store holds labels."""
+        """Whether the store contains labels."""
         return "labels" in self.handle
 
     def ids(self) -> np.ndarray:
@@ -389,7 +389,7 @@ def _read_strings(dataset: h5py.Dataset, path: Path) -> np.ndarray:
         values = dataset.asstr("utf-8")[...]
     except UnicodeDecodeError as error:
         raise StoreError(
-            f"{path}: dataset {dataset.name} holds bytes that are not valid UTF-8 ({error})"
+            f"{path}: dataset {dataset.name} contains bytes that are not valid UTF-8 ({error})"
         ) from error
     return np.asarray(values, dtype=object)
 

@@ -1,9 +1,10 @@
 """Streaming writer of bioseq HDF5 stores (the layout is described in :mod:`bioseq.io.store`).
 
 Memory stays bounded by one input batch plus a few compressed 1 MiB chunks,
-whatever the input size. The ``codes`` chunks are deflated in a thread pool
-(isal when installed, else zlib; both release the GIL) and written with HDF5's
-direct chunk write, so compression overlaps with parsing the next batch.
+whatever the input size. The ``codes`` chunks are deflated in a thread pool,
+by isal when it is installed and by zlib otherwise, which both release the GIL.
+They are written with HDF5's direct chunk write, so compression overlaps with
+parsing the next batch.
 Source files are hashed in another thread for the same reason.
 """
 

@@ -80,7 +80,7 @@ def test_inspect_prints_summary(tmp_path, labelled_csv):
     assert summary["length"] == {"min": 6, "median": 6.0, "max": 8}
 
 
-def test_preprocess_refuses_existing_output(tmp_path, labelled_csv):
+def test_preprocess_rejects_existing_output(tmp_path, labelled_csv):
     out = tmp_path / "enc.h5"
     run("preprocess", str(labelled_csv), "--label-column", "label", "--out", str(out))
     before = out.read_bytes()
@@ -168,12 +168,12 @@ def test_lock_refused_message_from_cli(tmp_path, labelled_csv, monkeypatch):
     out = tmp_path / "enc.h5"
     run("preprocess", str(labelled_csv), "--label-column", "label", "--out", str(out))
 
-    def refuse_lock(*args, **kwargs):
+    def raise_lock_error(*args, **kwargs):
         raise OSError("Unable to synchronously open file (unable to lock file, errno = 37, "
                       "error message = 'No locks available')")
 
     # h5py is not under test: this reproduces the failure NFS gives.
-    monkeypatch.setattr(h5py._hl.files, "make_fid", refuse_lock)
+    monkeypatch.setattr(h5py._hl.files, "make_fid", raise_lock_error)
     result = CliRunner().invoke(main, ["inspect", str(out)])
     assert result.exit_code == 1
     assert "file system refused the HDF5 file lock" in result.output
@@ -212,3 +212,18 @@ def test_killed_preprocess_leaves_no_store(tmp_path):
     assert rerun.returncode == 0, rerun.stderr
     assert find_partial_files(out) == []
     assert len(read_store(out)) == 100_000
+
+
+def test_several_bad_stores_listed_by_loader(tmp_path, labelled_csv):
+    good = tmp_path / "good.h5"
+    run("preprocess", str(labelled_csv), "--label-column", "label", "--out", str(good))
+    first = tmp_path / "bad1.h5"
+    second = tmp_path / "bad2.h5"
+    first.write_bytes(good.read_bytes()[:2048])
+    second.write_bytes(good.read_bytes()[:4096])
+    with pytest.raises(StoreError) as caught:
+        load_sequences([str(good), str(first), str(second)])
+    message = str(caught.value)
+    assert "2 problem(s) in 3 store(s)" in message
+    assert "bad1.h5 is truncated or corrupt" in message
+    assert "bad2.h5 is truncated or corrupt" in message

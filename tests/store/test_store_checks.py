@@ -65,7 +65,7 @@ def test_other_format_version_rejected(small_store):
 
 def test_wrong_alphabet_rejected(small_store):
     path, _ = small_store
-    with pytest.raises(StoreError, match="holds dna sequences but protein was requested"):
+    with pytest.raises(StoreError, match="contains dna sequences but protein was expected"):
         read_store(path, alphabet="protein")
 
 
@@ -93,14 +93,14 @@ def test_missing_store_named(tmp_path):
 def test_lock_refused_by_file_system(small_store, monkeypatch):
     path, _ = small_store
 
-    def refuse_lock(*args, **kwargs):
+    def raise_lock_error(*args, **kwargs):
         raise OSError(
             "[Errno 37] Unable to synchronously open file (unable to lock file, errno = 37, "
             "error message = 'No locks available')"
         )
 
     # h5py is not under test here: this reproduces the failure NFS gives.
-    monkeypatch.setattr(h5py._hl.files, "make_fid", refuse_lock)
+    monkeypatch.setattr(h5py._hl.files, "make_fid", raise_lock_error)
     with pytest.raises(StoreError) as caught:
         read_store(path)
     message = str(caught.value)
