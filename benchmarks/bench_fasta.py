@@ -20,6 +20,10 @@ timing. Run::
 
     python benchmarks/bench_fasta.py                 # 20,000 records, about 12 MB
     python benchmarks/bench_fasta.py --full --out docs/benchmarks-parts/io.md
+
+``--only TOOL --input PATH`` reads one file with one tool and exits, for
+timing whole processes (start-up, imports and peak memory included) with an
+outside timer such as ``/usr/bin/time -v``.
 """
 
 from __future__ import annotations
@@ -107,7 +111,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip-biopython", action="store_true", help="Leave out Biopython (slow).")
     parser.add_argument("--out", type=Path, help="Write the Markdown table here.")
+    parser.add_argument("--only", choices=["bioseq", "pyfastx", "biopython"],
+                        help="Read --input with this tool only, then exit.")
+    parser.add_argument("--input", type=Path, help="FASTA file for --only.")
     args = parser.parse_args(argv)
+    if args.only:
+        readers = {"bioseq": read_bioseq, "pyfastx": read_pyfastx, "biopython": read_biopython}
+        codes, offsets = readers[args.only](args.input)
+        print(f"{args.only}: {len(offsets) - 1} records, {codes.shape[0]} residues")
+        return 0
     n = 200_000 if args.full else args.records
 
     WORK.mkdir(exist_ok=True)

@@ -113,7 +113,8 @@ def parse_block(
             )
         transforms["annotation_lines_discarded"] += n_records
 
-    for r in np.flatnonzero(np.array([not name for name in ids], dtype=bool)):
+    if "" in ids:
+        r = ids.index("")
         raise FastaFormatError(f"{path}:{int(lines[r])}: empty header; '>' must be followed by a record id")
 
     if opts.id_rule == "full-header":

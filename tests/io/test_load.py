@@ -134,3 +134,9 @@ def test_iter_sequences_tables_infer_classes_over_all_files(tmp_path):
     chunks = list(iter_sequences([tmp_path / "a.csv", tmp_path / "b.csv"], chunk_size=2))
     assert all(chunk.class_names == ["w", "x"] for chunk in chunks)
     assert np.concatenate([c.labels for c in chunks]).tolist() == [1, 1, 0]
+
+
+def test_gzip_cut_in_header_names_file(tmp_path):
+    path = write(tmp_path, "tiny.fa.gz", gzip.compress(b">r1\nACGT\n" * 50)[:15])
+    with pytest.raises(EOFError, match=r"tiny\.fa\.gz: compressed data is truncated or corrupt"):
+        load_sequences(path)
