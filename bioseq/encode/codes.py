@@ -32,9 +32,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
 from bioseq.alphabet import PAD_CODE
+from bioseq.encode._parallel import sized_kernel
 from bioseq.errors import SequenceError
 from bioseq.sequences import SequenceSet
 
@@ -198,7 +199,7 @@ def record_plan(plan: LayoutPlan, transforms: Counter | None, fixed: bool) -> No
             transforms["padded_positions"] += plan.n_padded_positions
 
 
-@njit(parallel=True, cache=True)
+@sized_kernel
 def _fill_rows(codes, offsets, src_start, dst_start, n_copy, pad_code, out, mask):  # pragma: no cover
     n_rows, width = out.shape
     for i in prange(n_rows):
@@ -272,7 +273,7 @@ def to_fixed_length(
     out = np.empty((len(seqs), plan.length), dtype=np.uint8)
     mask = np.empty((len(seqs), plan.length), dtype=bool)
     if len(seqs):
-        _fill_rows(seqs.codes, seqs.offsets, plan.src_start, plan.dst_start, plan.n_copy,
+        _fill_rows.run(out.size, seqs.codes, seqs.offsets, plan.src_start, plan.dst_start, plan.n_copy,
                    np.uint8(pad_code), out, mask)
     return out, mask
 
@@ -347,6 +348,6 @@ def tile_codes(
     mask = np.empty((len(record), length), dtype=bool)
     if len(record):
         offsets = seqs.offsets[record]
-        _fill_rows(seqs.codes, offsets, src_start, plan.dst_start, plan.n_copy,
+        _fill_rows.run(out.size, seqs.codes, offsets, src_start, plan.dst_start, plan.n_copy,
                    np.uint8(pad_code), out, mask)
     return out, mask, record

@@ -35,6 +35,7 @@ from numba.cpython.unsafe.numbers import trailing_zeros
 from scipy import sparse as sp
 
 from bioseq.alphabet import Alphabet, get_alphabet
+from bioseq.encode._parallel import sized_kernel
 from bioseq.errors import BioseqWarning, SequenceError
 from bioseq.sequences import SequenceSet
 
@@ -129,7 +130,7 @@ def _next_index(index, rc, code, k, n_letters, size, rc_shift):  # pragma: no co
     return index, rc
 
 
-@njit(parallel=True, cache=True)
+@sized_kernel
 def _count_dense(codes, offsets, k, stride, n_letters, canonical, out, n_skipped):  # pragma: no cover
     size = out.shape[1]
     rc_shift = 2 * (k - 1)
@@ -159,7 +160,7 @@ def _count_dense(codes, offsets, k, stride, n_letters, canonical, out, n_skipped
         n_skipped[i] = skipped
 
 
-@njit(parallel=True, cache=True)
+@sized_kernel
 def _count_sparse(codes, offsets, k, stride, n_letters, size, canonical, buffer_start,
                   columns, counts, n_unique, n_skipped, n_blocks, use_scratch):  # pragma: no cover
     """Write each row's sorted distinct k-mers and counts at its place in the buffers.
@@ -335,7 +336,7 @@ def kmer_counts(
     if not sparse:
         out = np.zeros((n_rows, size), dtype=dtype)
         if n_rows:
-            _count_dense(seqs.codes, seqs.offsets, k, stride, alpha.size, canonical, out,
+            _count_dense.run(len(seqs.codes), seqs.codes, seqs.offsets, k, stride, alpha.size, canonical, out,
                          n_skipped)
     else:
         out = _sparse_counts(seqs, k, stride, canonical, size, dtype, n_skipped)
@@ -356,7 +357,7 @@ def _sparse_counts(seqs: SequenceSet, k: int, stride: int, canonical: bool, size
     n_unique = np.zeros(len(seqs), dtype=np.int64)
     if len(seqs):
         n_blocks = min(len(seqs), 64)
-        _count_sparse(seqs.codes, seqs.offsets, k, stride, seqs.alphabet.size, size, canonical,
+        _count_sparse.run(len(seqs.codes), seqs.codes, seqs.offsets, k, stride, seqs.alphabet.size, size, canonical,
                       buffer_start, columns, counts, n_unique, n_skipped, n_blocks,
                       size <= _MAX_SCRATCH_FEATURES)
     indptr = np.zeros(len(seqs) + 1, dtype=np.int64)
@@ -408,7 +409,7 @@ def kmer_frequencies(
 # --- Tokens -------------------------------------------------------------------------------
 
 
-@njit(parallel=True, cache=True)
+@sized_kernel
 def _tokens(codes, offsets, k, stride, n_letters, add_cls, out, n_unknown):  # pragma: no cover
     size = n_letters**k
     first = 1 if add_cls else 0
@@ -443,7 +444,7 @@ def _tokens(codes, offsets, k, stride, n_letters, add_cls, out, n_unknown):  # p
         n_unknown[i] = unknown
 
 
-@njit(parallel=True, cache=True)
+@sized_kernel
 def _count_unknown(codes, offsets, k, stride, n_letters, n_unknown):  # pragma: no cover
     for i in prange(len(offsets) - 1):
         start = offsets[i]
@@ -572,7 +573,7 @@ class KmerTokenizer:
         ids = np.empty((len(seqs), width), dtype=np.int64)
         n_unknown = np.zeros(len(seqs), dtype=np.int64)
         if len(seqs):
-            _tokens(seqs.codes, seqs.offsets, self.k, self.stride, self.alphabet.size,
+            _tokens.run(ids.size, seqs.codes, seqs.offsets, self.k, self.stride, self.alphabet.size,
                     self.add_cls, ids, n_unknown)
         self._report_unknown(seqs, n_per_row - int(self.add_cls), n_unknown)
         lengths = seqs.lengths
@@ -609,7 +610,7 @@ class KmerTokenizer:
         """
         n_unknown = np.zeros(len(seqs), dtype=np.int64)
         if len(seqs):
-            _count_unknown(seqs.codes, seqs.offsets, self.k, self.stride, self.alphabet.size,
+            _count_unknown.run(len(seqs.codes), seqs.codes, seqs.offsets, self.k, self.stride, self.alphabet.size,
                            n_unknown)
         n_windows = np.array([self.n_tokens(int(n)) for n in seqs.lengths],
                              dtype=np.int64) - int(self.add_cls)

@@ -34,9 +34,10 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
 from bioseq.alphabet import INVALID_CODE, PAD_CODE, Alphabet, get_alphabet
+from bioseq.encode._parallel import sized_kernel
 from bioseq.encode.codes import PadSide, TruncateSide, plan_layout, record_plan
 from bioseq.errors import SequenceError
 from bioseq.sequences import SequenceSet
@@ -99,7 +100,7 @@ def _numpy_dtype(dtype: Any, ambiguity: str) -> np.dtype:
     return np.dtype(name)
 
 
-@njit(parallel=True, cache=True)
+@sized_kernel
 def _onehot_rows(codes, offsets, src_start, dst_start, n_copy, table, n_canonical, out,
                  n_noncanonical):  # pragma: no cover
     n_rows, n_channels, width = out.shape
@@ -124,7 +125,7 @@ def _onehot_rows(codes, offsets, src_start, dst_start, n_copy, table, n_canonica
         n_noncanonical[i] = found
 
 
-@njit(parallel=True, cache=True)
+@sized_kernel
 def _softmask_rows(softmask, offsets, src_start, dst_start, n_copy, one_bits, out):  # pragma: no cover
     n_rows, width = out.shape
     for i in prange(n_rows):
@@ -253,11 +254,11 @@ def encode_onehot(
     table = np.ascontiguousarray(onehot_table(alpha, ambiguity, out_dtype).view(bits.dtype).T)
     n_noncanonical = np.zeros(n_rows, dtype=np.int64)
     if n_rows:
-        _onehot_rows(codes, offsets, src_start, dst_start, n_copy, table, alpha.size,
+        _onehot_rows.run(out.size, codes, offsets, src_start, dst_start, n_copy, table, alpha.size,
                      bits[:, : alpha.size], n_noncanonical)
         if softmask:
             one_bits = np.array([1], dtype=out_dtype).view(bits.dtype)[0]
-            _softmask_rows(data.softmask, offsets, src_start, dst_start, n_copy, one_bits,
+            _softmask_rows.run(out.size, data.softmask, offsets, src_start, dst_start, n_copy, one_bits,
                            bits[:, alpha.size])
 
     total = int(n_noncanonical.sum())
