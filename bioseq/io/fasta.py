@@ -228,6 +228,8 @@ def iter_fasta(
     seen: dict[str, int] = {}
     pending: list[Block] = []
     n_pending = 0
+    total: Counter = Counter()
+    n_total = 0
     for block in _iter_blocks(Path(path), opts):
         keep = _check_streaming_duplicates(block, seen, opts.duplicates, str(path))
         if keep is not None:
@@ -237,12 +239,20 @@ def iter_fasta(
         while n_pending >= chunk_size:
             head, pending = _take(pending, chunk_size)
             n_pending -= chunk_size
-            yield _attach_fields(head.records, head.header_lines, head.fields, str(path), opts.header,
-                                 labels, classes, task, positive_class, missing_labels)
+            chunk = _attach_fields(head.records, head.header_lines, head.fields, str(path),
+                                   opts.header, labels, classes, task, positive_class,
+                                   missing_labels, log=False)
+            total.update(chunk.transforms)
+            n_total += len(chunk)
+            yield chunk
     if n_pending:
         head, _ = _take(pending, n_pending)
-        yield _attach_fields(head.records, head.header_lines, head.fields, str(path), opts.header,
-                             labels, classes, task, positive_class, missing_labels)
+        chunk = _attach_fields(head.records, head.header_lines, head.fields, str(path), opts.header,
+                               labels, classes, task, positive_class, missing_labels, log=False)
+        total.update(chunk.transforms)
+        n_total += len(chunk)
+        yield chunk
+    _log_summary(str(path), n_total, chunk.alphabet.name if n_total else "-", total)
 
 
 def _make_options(options: dict[str, object]) -> FastaOptions:
@@ -483,8 +493,9 @@ def _attach_fields(
     task: str | None,
     positive_class: str | None,
     missing_labels: str,
+    log: bool = True,
 ) -> SequenceSet:
-    """Encode header labels and splits, log the transformations and return the set."""
+    """Encode header labels and splits, log the transformations (if ``log``) and return the set."""
     if "split" in fields:
         records.splits = np.array([normalize_split(value) for value in fields["split"]], dtype=object)
     if labels and "label" in fields:
@@ -501,12 +512,13 @@ def _attach_fields(
         records.labels = encoded
         records.class_names = names
         records.task = task_name  # type: ignore[assignment]
-    log_transforms(path, records)
+    if log:
+        _log_summary(path, len(records), records.alphabet.name, records.transforms)
     return records
 
 
-def log_transforms(path: str, records: SequenceSet) -> None:
+def _log_summary(path: str, n_records: int, alphabet: str, transforms: Counter) -> None:
     """Log how many records were read from ``path`` and every transformation counted."""
-    counts = ", ".join(f"{name}={count}" for name, count in sorted(records.transforms.items()))
-    logger.info("%s: read %d records (%s)%s", Path(path).name, len(records), records.alphabet.name,
+    counts = ", ".join(f"{name}={count}" for name, count in sorted(transforms.items()))
+    logger.info("%s: read %d records (%s)%s", Path(path).name, n_records, alphabet,
                 f"; transformations: {counts}" if counts else "")

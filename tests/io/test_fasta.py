@@ -420,3 +420,13 @@ def test_truncated_gzip_preprocess_leaves_no_store(tmp_path):
     assert "unexpected end of stream" in done.stderr
     assert not (tmp_path / "enc.h5").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["cut.fa.gz"]
+
+
+def test_iter_fasta_logs_one_summary(tmp_path, caplog):
+    content = "".join(f">r{i}\nacgt\n" for i in range(10))
+    path = write(tmp_path, "s.fa", content)
+    with caplog.at_level("INFO", logger="bioseq.io.fasta"):
+        chunks = list(iter_fasta(path, chunk_size=3, alphabet="dna"))
+    summaries = [r.getMessage() for r in caplog.records if "read" in r.getMessage()]
+    assert len(chunks) == 4
+    assert summaries == ["s.fa: read 10 records (dna); transformations: uppercased=40"]
