@@ -47,9 +47,36 @@ def default_snakefile() -> Path:
     )
 
 
+def resolve_profile(profile: str | os.PathLike[str] | None) -> Path:
+    """Return the profile folder for a path or for the name of a shipped profile.
+
+    ``None`` means the shipped ``local`` profile; a name such as ``slurm``
+    that is not a folder here means ``workflows/profiles/slurm`` of this
+    bioseq checkout.
+
+    Raises
+    ------
+    WorkflowError
+        If neither a folder nor a shipped profile has that name.
+    """
+    shipped = REPO_ROOT / "workflows" / "profiles"
+    if profile is None:
+        profile = "local"
+    path = Path(profile)
+    if path.is_dir():
+        return path.resolve()
+    if (shipped / path).is_dir():
+        return (shipped / path).resolve()
+    names = sorted(p.name for p in shipped.iterdir()) if shipped.is_dir() else []
+    raise WorkflowError(
+        f"profile {str(profile)!r} is neither a folder nor a shipped profile; "
+        f"shipped profiles: {', '.join(names) or 'none found'} (in {shipped})"
+    )
+
+
 def snakemake_command(
     *,
-    profile: Path,
+    profile: str | os.PathLike[str] | None,
     targets: Sequence[str] = (),
     snakefile: Path | None = None,
     configfile: Path | None = None,
@@ -66,8 +93,9 @@ def snakemake_command(
 
     Parameters
     ----------
-    profile : Path
-        Snakemake profile folder (with ``config.yaml``).
+    profile : path, str or None
+        Snakemake profile folder (with ``config.yaml``), or the name of a
+        shipped profile (see :func:`resolve_profile`).
     targets : sequence of str, default=()
         Files or rule names to build; empty builds ``rule all``.
     snakefile : Path or None, default=None
@@ -93,7 +121,7 @@ def snakemake_command(
     WorkflowError
         If the profile folder has no ``config.yaml`` or a file is missing.
     """
-    profile = Path(profile).resolve()
+    profile = resolve_profile(profile)
     if not (profile / "config.yaml").is_file():
         raise WorkflowError(
             f"profile {profile} has no config.yaml; pass a folder such as workflows/profiles/local"
@@ -317,6 +345,7 @@ def check_profile(
     WorkflowError
         If Snakemake cannot plan the workflow under the profile.
     """
+    profile = resolve_profile(profile)
     settings = read_profile(profile)
     remote = settings.get("executor") not in (None, "local", "dryrun", "touch")
     requests = plan_requests(profile, snakefile=snakefile, configfile=configfile,

@@ -11,6 +11,9 @@ N_FOLDS = GRID.get("folds", 0)
 FOLD_SEED = GRID.get("fold_seed", 0)
 TRAIN_OPTIONS = config.get("train", {})
 
+# Every run is named DATASET.MODEL.PARTITION.seedSEED (names contain no dots),
+# under results/runs/ for training and results/evaluations/ for evaluation;
+# bioseq report labels each run with that name.
 # Partition "holdout" trains on the training files and evaluates on the test
 # files; "fold3" trains on every fold but 3 and evaluates on fold 3.
 PARTITIONS = [f"fold{k}" for k in range(N_FOLDS)] if N_FOLDS >= 2 else ["holdout"]
@@ -38,13 +41,26 @@ for _name, _dataset in config["datasets"].items():
 
 
 def loader_flags(options):
-    """Return loader options as bioseq flags: {'label_column': ['a', 'b']} -> --label-column a --label-column b."""
+    """Return loader options as bioseq flags.
+
+    {'label_column': ['a', 'b']} becomes --label-column a --label-column b;
+    a true boolean becomes a bare flag and a false one is left out.
+    """
     flags = []
     for key, value in options.items():
-        flag = "--" + key.replace("_", "-")
+        flag = f"--{key.replace('_', '-')}"
+        if isinstance(value, bool):
+            flags += [flag] if value else []
+            continue
         for item in as_list(value) if isinstance(value, list) else [value]:
             flags += [flag, str(item)]
     return " ".join(shlex.quote(part) for part in flags)
+
+
+def data_flags(paths):
+    # Inputs that wait for the split_folds checkpoint have no "data" yet; the
+    # job is planned again, with its files, once the checkpoint has run.
+    return " ".join(f"--data {shlex.quote(path)}" for path in as_list(paths))
 
 
 def dataset_loader(dataset):
@@ -52,10 +68,11 @@ def dataset_loader(dataset):
 
 
 def fold_loader(dataset):
-    # Fold files are CSV with fixed column names; alphabet and task carry over.
+    # Fold files are CSV with fixed column names; alphabet, task and the
+    # declared classes carry over, so every fold keeps the same class order.
     options = dict(FOLD_LOADER)
     loader = dataset_loader(dataset)
-    for key in ("alphabet", "task"):
+    for key in ("alphabet", "task", "classes", "positive_class"):
         if key in loader:
             options[key] = loader[key]
     label_columns = as_list(loader.get("label_column", "label"))
@@ -76,11 +93,7 @@ def fold_path(dataset, fold, part):
 
 
 def run_dir(wildcards):
-    return f"{RESULTS}/runs/{wildcards.dataset}/{wildcards.model}/{wildcards.partition}/seed{wildcards.seed}"
-
-
-def evaluation_dir(wildcards):
-    return f"{RESULTS}/evaluations/{wildcards.dataset}/{wildcards.model}/{wildcards.partition}/seed{wildcards.seed}"
+    return f"{RESULTS}/runs/{wildcards.dataset}.{wildcards.model}.{wildcards.partition}.seed{wildcards.seed}"
 
 
 def grid_entries():
@@ -102,6 +115,8 @@ def model_flags(model):
         flags += ["--epochs", str(entry["epochs"])]
     if "lr" in entry:
         flags += ["--lr", str(entry["lr"])]
+    for key, value in entry.get("params", {}).items():
+        flags += ["--param", f"{key}={value}"]
     return " ".join(shlex.quote(part) for part in flags)
 
 
@@ -115,3 +130,64 @@ def batch_size_for_attempt(wildcards, attempt):
     if not base:
         return 0
     return max(1, base // 2 ** (attempt - 1))
+
+
+def fold_file(wildcards, part):
+    """Return the fold file of this partition.
+
+    The path is requested directly rather than through
+    checkpoints.split_folds.get(): when one fold file has been deleted, the
+    missing input makes Snakemake run split_folds again, whereas get() on
+    Snakemake 9.27 treats the checkpoint as done and plans jobs whose input
+    cannot be resolved.
+    """
+    fold = int(wildcards.partition.removeprefix("fold"))
+    if fold >= N_FOLDS:
+        raise ValueError(
+            f"partition {wildcards.partition} does not exist: grid.folds is {N_FOLDS}"
+        )
+    return fold_path(wildcards.dataset, fold, part)
+
+
+def train_input(wildcards):
+    if wildcards.partition != "holdout":
+        return {"data": fold_file(wildcards, "train")}
+    if config["datasets"][wildcards.dataset].get("preprocess", False):
+        return {"data": f"{RESULTS}/{wildcards.dataset}/train.h5"}
+    return {"data": train_files(wildcards.dataset)}
+
+
+def train_loader(wildcards):
+    if wildcards.partition != "holdout":
+        return loader_flags(fold_loader(wildcards.dataset))
+    if config["datasets"][wildcards.dataset].get("preprocess", False):
+        return ""  # the store carries labels, classes and alphabet
+    return loader_flags(dataset_loader(wildcards.dataset))
+
+
+def evaluate_input(wildcards):
+    inputs = {"model": rules.train.output.model.format(**wildcards)}
+    if wildcards.partition == "holdout":
+        inputs["data"] = test_files(wildcards.dataset)
+    else:
+        inputs["data"] = fold_file(wildcards, "test")
+    return inputs
+
+
+def evaluate_loader(wildcards):
+    if wildcards.partition == "holdout":
+        return loader_flags(dataset_loader(wildcards.dataset))
+    return loader_flags(fold_loader(wildcards.dataset))
+
+
+def evaluation_outputs():
+    return [
+        rules.evaluate.output.metrics.format(
+            dataset=dataset, model=model, partition=partition, seed=seed
+        )
+        for dataset, model, partition, seed in grid_entries()
+    ]
+
+
+def comparison_outputs():
+    return [f"{RESULTS}/comparison.html", f"{RESULTS}/comparison.csv"]

@@ -6,6 +6,8 @@ rule preprocess:
         lambda wildcards: train_files(wildcards.dataset),
     output:
         store=f"{RESULTS}/{{dataset}}/train.h5",
+    conda:
+        "../envs/bioseq.yaml"
     log:
         f"{RESULTS}/logs/preprocess/{{dataset}}.log",
     params:
@@ -14,8 +16,8 @@ rule preprocess:
         "bioseq preprocess {input:q} --out {output.store:q} {params.loader} 2> {log:q}"
 
 
-# A checkpoint whose fold files are all declared outputs: when one of them is
-# deleted, Snakemake sees the output missing and runs the split again.
+# A checkpoint whose fold files are all declared outputs, requested by path
+# (see fold_file), so a deleted fold file is made again by rerunning the split.
 checkpoint split_folds:
     input:
         lambda wildcards: train_files(wildcards.dataset),
@@ -25,24 +27,16 @@ checkpoint split_folds:
             fold=range(N_FOLDS),
             part=["train", "test"],
         ),
+    conda:
+        "../envs/bioseq.yaml"
     log:
         f"{RESULTS}/logs/split_folds/{{dataset}}.log",
     params:
+        data=lambda wildcards, input: data_flags(input),
         loader=lambda wildcards: loader_flags(dataset_loader(wildcards.dataset)),
-        folder=lambda wildcards: f"{RESULTS}/{wildcards.dataset}/folds",
+        folder=lambda wildcards, output: str(Path(output[0]).parent),
+        n_folds=N_FOLDS,
+        seed=FOLD_SEED,
     shell:
-        "bioseq workflow split-folds {input:q} --folds {N_FOLDS} --seed {FOLD_SEED}"
+        "bioseq workflow split-folds {params.data} --folds {params.n_folds} --seed {params.seed}"
         " --out {params.folder:q} {params.loader} 2> {log:q}"
-
-
-def fold_file(wildcards, part):
-    """Return one fold file, asking the split_folds checkpoint to run first."""
-    fold = int(wildcards.partition.removeprefix("fold"))
-    outputs = checkpoints.split_folds.get(dataset=wildcards.dataset).output
-    path = fold_path(wildcards.dataset, fold, part)
-    if path not in outputs:
-        raise ValueError(
-            f"{path} is not an output of rule split_folds for data set "
-            f"{wildcards.dataset!r}; grid.folds is {N_FOLDS}"
-        )
-    return path

@@ -1,25 +1,12 @@
 # One comparison report over the whole grid.
 
 
-def evaluation_outputs():
-    return [
-        rules.evaluate.output.metrics.format(
-            dataset=dataset, model=model, partition=partition, seed=seed
-        )
-        for dataset, model, partition, seed in grid_entries()
-    ]
-
-
-def comparison_outputs():
-    return [f"{RESULTS}/report.html", f"{RESULTS}/comparison.csv"]
-
-
 rule report:
     input:
         evaluation_outputs(),
     output:
         html=report(
-            f"{RESULTS}/report.html",
+            f"{RESULTS}/comparison.html",
             caption="../report/comparison.rst",
             category="Comparison",
         ),
@@ -28,12 +15,14 @@ rule report:
             caption="../report/comparison_table.rst",
             category="Comparison",
         ),
+    conda:
+        "../envs/bioseq.yaml"
     log:
         f"{RESULTS}/logs/report.log",
     params:
         folders=lambda wildcards, input: " ".join(
             shlex.quote(str(Path(path).parent)) for path in input
         ),
-        out=RESULTS,
+        out=lambda wildcards, output: str(Path(output.html).parent),
     shell:
         "bioseq report {params.folders} --out {params.out:q} 2> {log:q}"

@@ -8,40 +8,25 @@
 # it (--resume auto) while the declared model file appears only at the end.
 
 
-def train_input(wildcards):
-    if wildcards.partition != "holdout":
-        return {"data": fold_file(wildcards, "train")}
-    if config["datasets"][wildcards.dataset].get("preprocess", False):
-        return {"data": f"{RESULTS}/{wildcards.dataset}/train.h5"}
-    return {"data": train_files(wildcards.dataset)}
-
-
-def train_loader(wildcards):
-    if wildcards.partition != "holdout":
-        return loader_flags(fold_loader(wildcards.dataset))
-    if config["datasets"][wildcards.dataset].get("preprocess", False):
-        return ""  # the store carries labels, classes and alphabet
-    return loader_flags(dataset_loader(wildcards.dataset))
-
-
 rule train:
     input:
         unpack(train_input),
     output:
-        model=f"{RESULTS}/runs/{{dataset}}/{{model}}/{{partition}}/seed{{seed}}/model.safetensors",
+        model=f"{RESULTS}/runs/{{dataset}}.{{model}}.{{partition}}.seed{{seed}}/model.safetensors",
+    conda:
+        "../envs/bioseq.yaml"
     log:
         f"{RESULTS}/logs/train/{{dataset}}.{{model}}.{{partition}}.seed{{seed}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/train/{{dataset}}.{{model}}.{{partition}}.seed{{seed}}.tsv"
     params:
         run=run_dir,
-        data=lambda wildcards, input: " ".join(
-            f"--data {shlex.quote(path)}" for path in as_list(input.data)
-        ),
+        data=lambda wildcards, input: data_flags(getattr(input, "data", [])),
         loader=train_loader,
         model=lambda wildcards: model_flags(wildcards.model),
         devices=TRAIN_OPTIONS.get("devices", "auto"),
         precision=TRAIN_OPTIONS.get("precision", "auto"),
+        accelerator=TRAIN_OPTIONS.get("accelerator", "auto"),
     resources:
         gpu=1,
         batch_size=batch_size_for_attempt,
@@ -50,4 +35,5 @@ rule train:
         "bioseq train {params.data} {params.loader} {params.model}"
         " $( [ {resources.batch_size} -gt 0 ] && echo --batch-size {resources.batch_size} )"
         " --out {params.run:q} --seed {wildcards.seed} --devices {params.devices}"
+        " --accelerator {params.accelerator}"
         " --precision {params.precision} --resume auto 2>> {log:q}"
