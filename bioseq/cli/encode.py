@@ -220,7 +220,7 @@ def _encode_kmer(seqs: Any, options: dict[str, Any], transforms: Counter) -> dic
 def _encode_tokens(seqs: Any, options: dict[str, Any],
                    transforms: Counter) -> dict[str, np.ndarray]:
     from bioseq.encode.codes import to_fixed_length
-    from bioseq.encode.kmer import KmerTokenizer
+    from bioseq.encode.tokens import KmerTokenizer
 
     tokenizer = KmerTokenizer(options["k"], alphabet=seqs.alphabet, stride=options["stride"],
                               add_cls=options["add_cls"],

@@ -51,7 +51,7 @@ class InputSpec:
     kind : {"onehot", "tokens", "kmer_frequencies"}
         ``onehot``: float32 ``(N, A, L)``. ``tokens``: int64 k-mer token
         ids ``(N, T)`` with the vocabulary of
-        :class:`~bioseq.encode.kmer.KmerTokenizer`. ``kmer_frequencies``:
+        :class:`~bioseq.encode.tokens.KmerTokenizer`. ``kmer_frequencies``:
         float32 ``(N, A ** k)``, each row summing to 1 (or 0 without k-mers).
     alphabet : {"dna", "rna", "protein"}, default="dna"
     length : int or None, default=None
@@ -137,7 +137,7 @@ class InputSpec:
     @property
     def vocab_size(self) -> int:
         """Size of the token vocabulary: four special tokens plus ``A ** k`` k-mers."""
-        from bioseq.encode.kmer import N_SPECIAL_TOKENS
+        from bioseq.encode.tokens import N_SPECIAL_TOKENS
 
         return N_SPECIAL_TOKENS + self.n_features
 
@@ -183,7 +183,7 @@ def validate_inputs(
 
     Call it once on a data set before batches are encoded. Length policies
     are checked and counted, tokens are checked for too many ``[UNK]``
-    (see :class:`~bioseq.encode.kmer.KmerTokenizer`) and k-mer inputs warn
+    (see :class:`~bioseq.encode.tokens.KmerTokenizer`) and k-mer inputs warn
     about records shorter than ``k``.
 
     Raises
@@ -207,7 +207,8 @@ def validate_inputs(
             _raise_on_ambiguity(seqs.codes, seqs.offsets, seqs.ids, seqs.alphabet)
         return
 
-    from bioseq.encode.kmer import KmerTokenizer, warn_short
+    from bioseq.encode.kmer import warn_short
+    from bioseq.encode.tokens import KmerTokenizer
 
     if spec.kind == "tokens":
         tokenizer = KmerTokenizer(spec.k, alphabet=spec.alphabet, stride=spec.stride,
@@ -301,7 +302,8 @@ def encode_batch(
         from bioseq.encode.onehot import onehot_torch
 
         return {"x": onehot_torch(laid, spec.alphabet, spec.ambiguity), "mask": mask}
-    from bioseq.encode.kmer import kmer_frequencies_torch, kmer_tokens_torch
+    from bioseq.encode.kmer import kmer_frequencies_torch
+    from bioseq.encode.tokens import kmer_tokens_torch
 
     alpha = get_alphabet(spec.alphabet)
     if spec.kind == "tokens":
