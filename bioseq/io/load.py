@@ -391,12 +391,16 @@ def iter_sequences(
     declared = parse_classes(classes)
     if declared is None and labels and parsed and all(s.class_name for s in parsed):
         declared = sorted({s.class_name for s in parsed}, key=natural_key)  # type: ignore[arg-type]
-    header_labels = options.get("label_field") is not None or options.get("label_from") is not None
-    file_labels = labels and not all(s.class_name for s in parsed)
-    if declared is None and file_labels and not header_labels and options.get("task") not in (
+    kinds = [_kind(source, format) for source in parsed]
+    # Tables and stores may hold labels, and their classes must be seen in full before indices
+    # can be given. They are read whole anyway, so reading everything first costs little.
+    labelled_tables = [
+        source for source, kind in zip(parsed, kinds, strict=True)
+        if kind != "fasta" and source.class_name is None
+    ]
+    if declared is None and labels and labelled_tables and options.get("task") not in (
         "regression", "multilabel"
     ):
-        # Classes must be seen in full before indices can be given; tables are read whole anyway.
         whole = load_sequences(parsed, format=format, labels=labels, positive_class=positive_class,
                                **options)
         yield from _chunks(whole, chunk_size)
@@ -404,8 +408,7 @@ def iter_sequences(
     names = [str(i) for i in range(declared)] if isinstance(declared, int) else declared
     final = _ordered_names(names, positive_class)
     alphabet = options.get("alphabet", "auto")
-    for source in parsed:
-        kind = detect_format(source.path) if format == "auto" else format
+    for source, kind in zip(parsed, kinds, strict=True):
         reader_options = {**options, "alphabet": alphabet}
         if kind in ("csv", "tsv"):
             reader_options["sep"] = "," if kind == "csv" else "\t"
@@ -435,6 +438,10 @@ def iter_sequences(
                 chunk.class_names = list(final)
                 chunk.task = "binary" if len(final) <= 2 else "multiclass"  # type: ignore[assignment]
             yield chunk
+
+
+def _kind(source: DataSource, format: str) -> str:
+    return detect_format(source.path) if format == "auto" else format
 
 
 def _ordered_names(names: list[str] | None, positive_class: str | None) -> list[str] | None:

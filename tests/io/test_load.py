@@ -140,3 +140,14 @@ def test_gzip_cut_in_header_names_file(tmp_path):
     path = write(tmp_path, "tiny.fa.gz", gzip.compress(b">r1\nACGT\n" * 50)[:15])
     with pytest.raises(EOFError, match=r"tiny\.fa\.gz: compressed data is truncated or corrupt"):
         load_sequences(path)
+
+
+def test_iter_sequences_streams_unlabelled_fasta(tmp_path, monkeypatch):
+    import bioseq.io.load as load
+
+    path = write(tmp_path, "big.fa", "".join(f">r{i}\nACGT\n" for i in range(20)))
+    # Streaming must not fall back to reading everything for FASTA without labels.
+    monkeypatch.setattr(load, "load_sequences", None)
+    chunks = list(iter_sequences(path, chunk_size=8))
+    assert [len(chunk) for chunk in chunks] == [8, 8, 4]
+    assert chunks[0].labels is None
