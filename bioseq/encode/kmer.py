@@ -162,9 +162,11 @@ def _count_sparse(codes, offsets, k, stride, n_letters, size, canonical, buffer_
     """Write each row's sorted distinct k-mers and counts at its place in the buffers.
 
     With a scratch row (``use_scratch``), counts accumulate there. When the
-    row has many windows compared with ``size``, a bit set of the touched
-    columns is walked in order. Otherwise the touched columns are sorted.
-    Without a scratch row every k-mer is written out, sorted and merged.
+    row has more windows than ``size / 4``, the whole scratch row is scanned
+    in order. With fewer windows, but more than ``size / 256``, a bit set of
+    the touched columns is walked in order. Otherwise the touched columns
+    are sorted. Without a scratch row every k-mer is written out, sorted and
+    merged. Each row's buffer part has one slack slot for the scan.
     """
     n_rows = len(offsets) - 1
     rc_shift = 2 * (k - 1)
@@ -178,7 +180,9 @@ def _count_sparse(codes, offsets, k, stride, n_letters, size, canonical, buffer_
             start = offsets[i]
             n = offsets[i + 1] - start
             base = buffer_start[i]
-            use_bits = use_scratch and n_words <= 4 * (buffer_start[i + 1] - base)
+            n_slots = buffer_start[i + 1] - base
+            use_scan = use_scratch and size <= 4 * n_slots
+            use_bits = use_scratch and not use_scan and n_words <= 4 * n_slots
             index = 0
             rc = 0
             run = 0
@@ -197,7 +201,9 @@ def _count_sparse(codes, offsets, k, stride, n_letters, size, canonical, buffer_
                     next_end += stride
                     if run >= k:
                         column = min(index, rc) if canonical else index
-                        if use_bits:
+                        if use_scan:
+                            scratch[column] += 1
+                        elif use_bits:
                             scratch[column] += 1
                             bits[column >> 6] |= bit << np.uint64(column & 63)
                         elif use_scratch:
@@ -212,7 +218,16 @@ def _count_sparse(codes, offsets, k, stride, n_letters, size, canonical, buffer_
                         skipped += 1
             n_skipped[i] = skipped
             unique = 0
-            if use_bits:
+            if use_scan:
+                # Branch-free: every column is written at `unique`, which advances only
+                # for a non-zero count, so the last write may land in the slack slot.
+                for column in range(size):
+                    value = scratch[column]
+                    columns[base + unique] = column
+                    counts[base + unique] = value
+                    unique += value != 0
+                    scratch[column] = 0
+            elif use_bits:
                 for word_index in range(n_words):
                     word = bits[word_index]
                     while word:
@@ -345,7 +360,8 @@ def _sparse_counts(seqs: SequenceSet, k: int, stride: int, canonical: bool, size
     lengths = seqs.lengths
     n_windows = np.where(lengths >= k, (lengths - k) // stride + 1, 0)
     buffer_start = np.zeros(len(seqs) + 1, dtype=np.int64)
-    np.cumsum(n_windows, out=buffer_start[1:])
+    # A row has at most min(windows, A**k) distinct k-mers, plus one slack slot.
+    np.cumsum(np.minimum(n_windows, size) + 1, out=buffer_start[1:])
     n_entries = int(buffer_start[-1])
     index_dtype = np.int32 if size < 2**31 and n_entries < 2**31 else np.int64
     columns = np.empty(n_entries, dtype=index_dtype)
