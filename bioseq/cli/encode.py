@@ -84,8 +84,8 @@ def encode(inputs: tuple[str, ...], out: Path, **options: Any) -> None:
     """Encode INPUT... (FASTA, CSV/TSV, gzip or HDF5 stores) into the arrays of OUT.
 
     Inputs take the same [SPLIT:][CLASS=]PATH forms and data options as
-    --data in other commands. OUT contains x, ids, lengths, labels and
-    class_names when the input has labels, and a JSON 'metadata' entry with
+    --data in other commands. OUT contains x, ids and lengths (plus labels and
+    class_names when the input has labels) and a JSON 'metadata' entry with
     every setting and count (padding side, character and amount included).
     """
     from bioseq.io.load import load_sequences
