@@ -105,11 +105,12 @@ def encode(inputs: tuple[str, ...], out: Path, **options: Any) -> None:
         seqs = extract_intervals(seqs, options["bed"], past_end=options["past_end"],
                                  transforms=transforms)
     arrays = _encode(seqs, options, transforms)
-    arrays["ids"] = np.asarray(seqs.ids, dtype=str) if "record" not in arrays else \
-        np.asarray(seqs.ids, dtype=str)[arrays["record"]]
-    arrays["lengths"] = seqs.lengths if "record" not in arrays else arrays.pop("window_lengths")
+    # With --tile, rows are windows: each takes its record's id and label.
+    rows = arrays.get("record", np.arange(len(seqs)))
+    arrays["ids"] = np.asarray(seqs.ids, dtype=str)[rows]
+    arrays["lengths"] = arrays.pop("window_lengths", seqs.lengths)
     if seqs.labels is not None:
-        arrays["labels"] = seqs.labels if "record" not in arrays else seqs.labels[arrays["record"]]
+        arrays["labels"] = seqs.labels[rows]
         arrays["class_names"] = np.asarray(seqs.class_names or [], dtype=str)
     metadata = {
         "format": "bioseq-encoded",

@@ -186,3 +186,16 @@ def test_usage_errors(long_fasta, tmp_path):
                        "--length", "5")
     assert code == 2
     assert "--length applies to onehot and tokens" in output
+
+
+def test_labels_follow_tiled_windows(tmp_path):
+    table = tmp_path / "labelled.csv"
+    table.write_text("id,sequence,label\np1,ACGTACGTAA,pos\np2,GGCC,neg\n")
+    out = tmp_path / "x.npz"
+    code, output = run(str(table), "--out", str(out), "--length", "4", "--tile", "--pad", "right")
+    assert code == 0, output
+    arrays, _ = load(out)
+    assert arrays["ids"].tolist() == ["p1", "p1", "p1", "p2"]
+    names = arrays["class_names"].tolist()
+    assert [names[i] for i in arrays["labels"]] == ["pos", "pos", "pos", "neg"]
+    assert arrays["record"].tolist() == [0, 0, 0, 1]
