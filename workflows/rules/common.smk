@@ -58,8 +58,6 @@ def loader_flags(options):
 
 
 def data_flags(paths):
-    # Inputs that wait for the split_folds checkpoint have no "data" yet; the
-    # job is planned again, with its files, once the checkpoint has run.
     return " ".join(f"--data {shlex.quote(path)}" for path in as_list(paths))
 
 
@@ -80,12 +78,31 @@ def fold_loader(dataset):
     return options
 
 
-def train_files(dataset):
+def source_path(source):
+    """Return the file of a data source written [SPLIT:][CLASS=]PATH."""
+    split, colon, rest = source.partition(":")
+    if colon and split in ("train", "valid", "test"):
+        source = rest
+    label, equals, rest = source.partition("=")
+    if equals and "/" not in label:
+        source = rest
+    return source
+
+
+def train_sources(dataset):
     return as_list(config["datasets"][dataset]["train"])
 
 
-def test_files(dataset):
+def test_sources(dataset):
     return as_list(config["datasets"][dataset]["test"])
+
+
+def train_files(dataset):
+    return [source_path(source) for source in train_sources(dataset)]
+
+
+def test_files(dataset):
+    return [source_path(source) for source in test_sources(dataset)]
 
 
 def fold_path(dataset, fold, part):
@@ -149,20 +166,28 @@ def fold_file(wildcards, part):
     return fold_path(wildcards.dataset, fold, part)
 
 
+def uses_store(wildcards):
+    return config["datasets"][wildcards.dataset].get("preprocess", False)
+
+
 def train_input(wildcards):
     if wildcards.partition != "holdout":
         return {"data": fold_file(wildcards, "train")}
-    if config["datasets"][wildcards.dataset].get("preprocess", False):
+    if uses_store(wildcards):
         return {"data": f"{RESULTS}/{wildcards.dataset}/train.h5"}
     return {"data": train_files(wildcards.dataset)}
 
 
-def train_loader(wildcards):
+def train_data_flags(wildcards):
+    """Return --data and loader flags of a training job."""
     if wildcards.partition != "holdout":
-        return loader_flags(fold_loader(wildcards.dataset))
-    if config["datasets"][wildcards.dataset].get("preprocess", False):
-        return ""  # the store carries labels, classes and alphabet
-    return loader_flags(dataset_loader(wildcards.dataset))
+        data = fold_path(wildcards.dataset, int(wildcards.partition[4:]), "train")
+        return f"{data_flags(data)} {loader_flags(fold_loader(wildcards.dataset))}"
+    if uses_store(wildcards):
+        # The store carries labels, classes and the alphabet.
+        return data_flags(f"{RESULTS}/{wildcards.dataset}/train.h5")
+    loader = loader_flags(dataset_loader(wildcards.dataset))
+    return f"{data_flags(train_sources(wildcards.dataset))} {loader}"
 
 
 def evaluate_input(wildcards):
@@ -174,10 +199,13 @@ def evaluate_input(wildcards):
     return inputs
 
 
-def evaluate_loader(wildcards):
-    if wildcards.partition == "holdout":
-        return loader_flags(dataset_loader(wildcards.dataset))
-    return loader_flags(fold_loader(wildcards.dataset))
+def evaluate_data_flags(wildcards):
+    """Return --data and loader flags of an evaluation job."""
+    if wildcards.partition != "holdout":
+        data = fold_path(wildcards.dataset, int(wildcards.partition[4:]), "test")
+        return f"{data_flags(data)} {loader_flags(fold_loader(wildcards.dataset))}"
+    loader = loader_flags(dataset_loader(wildcards.dataset))
+    return f"{data_flags(test_sources(wildcards.dataset))} {loader}"
 
 
 def evaluation_outputs():

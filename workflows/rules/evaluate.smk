@@ -37,8 +37,7 @@ rule evaluate:
     params:
         run=run_dir,
         out=lambda wildcards, output: str(Path(output.metrics).parent),
-        data=lambda wildcards, input: data_flags(getattr(input, "data", [])),
-        loader=evaluate_loader,
+        data=evaluate_data_flags,
     shell:
-        "bioseq evaluate {params.run:q} {params.data} {params.loader}"
+        "bioseq evaluate {params.run:q} {params.data}"
         " --out {params.out:q} 2> {log:q}"

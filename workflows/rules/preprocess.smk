@@ -11,9 +11,12 @@ rule preprocess:
     log:
         f"{RESULTS}/logs/preprocess/{{dataset}}.log",
     params:
+        sources=lambda wildcards: " ".join(
+            shlex.quote(source) for source in train_sources(wildcards.dataset)
+        ),
         loader=lambda wildcards: loader_flags(dataset_loader(wildcards.dataset)),
     shell:
-        "bioseq preprocess {input:q} --out {output.store:q} {params.loader} 2> {log:q}"
+        "bioseq preprocess {params.sources} --out {output.store:q} {params.loader} 2> {log:q}"
 
 
 # A checkpoint whose fold files are all declared outputs, requested by path
@@ -32,7 +35,7 @@ checkpoint split_folds:
     log:
         f"{RESULTS}/logs/split_folds/{{dataset}}.log",
     params:
-        data=lambda wildcards, input: data_flags(input),
+        data=lambda wildcards: data_flags(train_sources(wildcards.dataset)),
         loader=lambda wildcards: loader_flags(dataset_loader(wildcards.dataset)),
         folder=lambda wildcards, output: str(Path(output[0]).parent),
         n_folds=N_FOLDS,

@@ -21,8 +21,7 @@ rule train:
         f"{RESULTS}/benchmarks/train/{{dataset}}.{{model}}.{{partition}}.seed{{seed}}.tsv"
     params:
         run=run_dir,
-        data=lambda wildcards, input: data_flags(getattr(input, "data", [])),
-        loader=train_loader,
+        data=train_data_flags,
         model=lambda wildcards: model_flags(wildcards.model),
         devices=TRAIN_OPTIONS.get("devices", "auto"),
         precision=TRAIN_OPTIONS.get("precision", "auto"),
@@ -31,8 +30,9 @@ rule train:
         gpu=1,
         batch_size=batch_size_for_attempt,
     shell:
-        "echo 'train: batch_size={resources.batch_size} mem_mb={resources.mem_mb}' > {log:q}; "
-        "bioseq train {params.data} {params.loader} {params.model}"
+        "echo \"train: batch_size={resources.batch_size} mem_mb={resources.mem_mb}"
+        " CUDA_VISIBLE_DEVICES=${{CUDA_VISIBLE_DEVICES:-unset}}\" > {log:q}; "
+        "bioseq train {params.data} {params.model}"
         " $( [ {resources.batch_size} -gt 0 ] && echo --batch-size {resources.batch_size} )"
         " --out {params.run:q} --seed {wildcards.seed} --devices {params.devices}"
         " --accelerator {params.accelerator}"
