@@ -67,3 +67,27 @@ def test_evaluate_unknown_class_rejected(baseline_file, tmp_path):
                                     class_names=["class0", "other"], task="binary")
     with pytest.raises(LabelError, match=r"class\(es\) \['other'\] that the model does not know"):
         evaluate_model(baseline_file, test, tmp_path / "eval", n_bootstrap=0)
+
+
+def test_evaluate_regression_model(tmp_path):
+    torch = pytest.importorskip("torch")
+    from bioseq.models.registry import get_model
+
+    torch.manual_seed(2)
+    model = get_model("deepbind", n_outputs=1).eval()
+    path = save_model(tmp_path / "model.safetensors", model, {
+        "task": "regression", "class_names": ["signal"], "alphabet": "dna",
+        "input": {"kind": "onehot", "alphabet": "dna", "length": 40}})
+    rng = np.random.default_rng(3)
+    sequences = ["".join(rng.choice(list("ACGT"), 40)) for _ in range(30)]
+    test = SequenceSet.from_strings(sequences, labels=rng.normal(size=30).astype(np.float32),
+                                    class_names=["signal"], task="regression")
+    paths = evaluate_model(path, test, tmp_path / "eval", n_bootstrap=20)
+    metrics = json.loads(paths["metrics"].read_text())
+    for name in ("mse", "mae", "r2", "pearson", "spearman"):
+        assert metrics["overall"][name]["value"] is not None, name
+    predictions = pd.read_csv(paths["predictions"])
+    assert list(predictions.columns) == ["id", "true_signal", "value_signal"]
+    mse = np.mean((predictions["true_signal"] - predictions["value_signal"]) ** 2)
+    assert mse == pytest.approx(metrics["overall"]["mse"]["value"], rel=1e-4)
+    assert paths["plot_predicted_vs_true"].is_file()
