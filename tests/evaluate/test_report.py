@@ -74,3 +74,25 @@ def test_overlap_with_training_flagged(tmp_path):
     assert flags == ["test_overlaps_training", "conflicting_duplicates"]
     paths = write_toy(tmp_path / "eval", train)
     assert 'data-flag="test_overlaps_training"' in paths["report"].read_text()
+
+
+def test_report_states_macro_coverage(tmp_path):
+    import numpy as np
+
+    from bioseq.evaluate.metrics import compute_metrics
+    from bioseq.evaluate.report import write_evaluation
+
+    # A 3-class model evaluated on a split without class c.
+    y_true = np.array([0, 0, 1, 1])
+    scores = np.array([[0.7, 0.2, 0.1], [0.5, 0.3, 0.2], [0.2, 0.6, 0.2], [0.3, 0.3, 0.4]])
+    metrics = compute_metrics(y_true, scores, task="multiclass", class_names=["a", "b", "c"],
+                              n_bootstrap=20)
+    paths = write_evaluation(tmp_path / "eval", metrics, ids=np.array(["w", "x", "y", "z"]),
+                             y_true=y_true, scores=scores)
+    page = paths["report"].read_text()
+    assert ("averaged over a, b; left out: c (test split contains only other classes)"
+            in page)
+    assert 'data-flag="classes_missing_from_test_split"' in page
+    per_class = pd.read_csv(paths["per_class"]).set_index("class")
+    assert np.isnan(per_class.loc["c", "auroc"])
+    assert per_class.loc["c", "auroc_undefined_reason"] == "test split contains only other classes"
