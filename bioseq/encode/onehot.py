@@ -101,25 +101,21 @@ def _numpy_dtype(dtype: Any, ambiguity: str) -> np.dtype:
 
 
 @sized_kernel
-def _onehot_rows(codes, offsets, src_start, dst_start, n_copy, table, n_canonical, out,
-                 n_noncanonical):  # pragma: no cover
-    n_rows, n_channels, width = out.shape
-    for i in prange(n_rows):
+def _onehot_rows(codes, offsets, src_start, dst_start, n_copy, n_nonzero, channels, values,
+                 n_canonical, out, n_noncanonical):  # pragma: no cover
+    """Write the non-zero entries of each residue's column into a zero-filled ``out``.
+
+    Code ``c`` has ``n_nonzero[c]`` non-zero channels ``channels[c, :n]``
+    with ``values[c, :n]``. Padding and zero channels are left untouched.
+    """
+    for i in prange(out.shape[0]):
         first = dst_start[i]
-        count = n_copy[i]
         source = offsets[i] + src_start[i]
-        for a in range(n_channels):
-            row = out[i, a]
-            lookup = table[a]
-            for j in range(first):
-                row[j] = 0
-            for j in range(count):
-                row[first + j] = lookup[codes[source + j]]
-            for j in range(first + count, width):
-                row[j] = 0
         found = 0
-        for j in range(count):
+        for j in range(n_copy[i]):
             code = codes[source + j]
+            for t in range(n_nonzero[code]):
+                out[i, channels[code, t], first + j] = values[code, t]
             if code >= n_canonical and code != 255:
                 found += 1
         n_noncanonical[i] = found
@@ -127,15 +123,23 @@ def _onehot_rows(codes, offsets, src_start, dst_start, n_copy, table, n_canonica
 
 @sized_kernel
 def _softmask_rows(softmask, offsets, src_start, dst_start, n_copy, one_bits, out):  # pragma: no cover
-    n_rows, width = out.shape
-    for i in prange(n_rows):
+    """Write ``one_bits`` at the lowercase residues of each row of a zero-filled ``out``."""
+    for i in prange(out.shape[0]):
         first = dst_start[i]
         source = offsets[i] + src_start[i]
-        for j in range(width):
-            out[i, j] = 0
         for j in range(n_copy[i]):
             if softmask[source + j]:
                 out[i, first + j] = one_bits
+
+
+def _sparse_table(table: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Split a ``(256, A)`` table into non-zero counts, channel indices and values per code."""
+    nonzero = table != 0
+    n_nonzero = nonzero.sum(axis=1).astype(np.int64)
+    # Stable sort puts each code's non-zero channels first, in channel order.
+    channels = np.argsort(~nonzero, axis=1, kind="stable").astype(np.int64)
+    values = np.take_along_axis(table, channels, axis=1)
+    return n_nonzero, channels, values
 
 
 def _raise_on_ambiguity(codes: np.ndarray, offsets: np.ndarray, ids: np.ndarray,
@@ -248,18 +252,19 @@ def encode_onehot(
 
     n_rows = len(offsets) - 1
     n_channels = alpha.size + int(softmask)
-    out = np.empty((n_rows, n_channels, width), dtype=out_dtype)
+    # Fresh zero pages cost little, so the kernels write only the non-zero entries.
+    out = np.zeros((n_rows, n_channels, width), dtype=out_dtype)
     bits = out.view(_BIT_VIEWS[out_dtype.name])
-    # Transposed to (A, 256) so that each channel's lookup row is contiguous.
-    table = np.ascontiguousarray(onehot_table(alpha, ambiguity, out_dtype).view(bits.dtype).T)
+    table = onehot_table(alpha, ambiguity, out_dtype).view(bits.dtype)
+    n_nonzero, channels, values = _sparse_table(table)
     n_noncanonical = np.zeros(n_rows, dtype=np.int64)
     if n_rows:
-        _onehot_rows.run(out.size, codes, offsets, src_start, dst_start, n_copy, table, alpha.size,
-                     bits[:, : alpha.size], n_noncanonical)
+        _onehot_rows.run(out.size, codes, offsets, src_start, dst_start, n_copy, n_nonzero,
+                         channels, values, alpha.size, bits, n_noncanonical)
         if softmask:
             one_bits = np.array([1], dtype=out_dtype).view(bits.dtype)[0]
-            _softmask_rows.run(out.size, data.softmask, offsets, src_start, dst_start, n_copy, one_bits,
-                           bits[:, alpha.size])
+            _softmask_rows.run(out.size, data.softmask, offsets, src_start, dst_start, n_copy,
+                               one_bits, bits[:, alpha.size])
 
     total = int(n_noncanonical.sum())
     if total:
