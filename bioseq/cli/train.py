@@ -131,7 +131,8 @@ def train(ctx: click.Context, config_path: Path | None, out: Path, **options: An
         config = replace(config, optimizer=replace(config.optimizer, grad_clip=None))
     quiet = (ctx.obj or {}).get("verbosity", 0) < 0
     if quiet:
-        logging.getLogger("lightning").setLevel(logging.WARNING)
+        for name in ("lightning", "lightning.pytorch", "lightning.fabric"):
+            logging.getLogger(name).setLevel(logging.WARNING)
     result = train_run(config, out, progress_bar=not quiet)
     summary = ", ".join(f"{key} {value:.4f}" for key, value in result.metrics.items()
                         if isinstance(value, float) and key != "lr")

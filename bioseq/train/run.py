@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from bioseq.errors import ConfigError, LabelError
+from bioseq.errors import ConfigError, LabelError, SequenceError
 from bioseq.sequences import SequenceSet
 from bioseq.train.config import TrainConfig, write_config, write_text_atomic
 from bioseq.train.manifest import build_manifest, hash_sources, write_json_atomic
@@ -257,8 +257,12 @@ def _train_network(
     final = dict(metrics_writer.last_row())
     test_metrics: dict[str, float] = {}
     if test_set is not None:
-        test_metrics = evaluate_system(system, test_set, length, settings.batch_size)
-        logger.info("test metrics: %s", _format_metrics(test_metrics))
+        try:
+            test_metrics = evaluate_system(system, test_set, length, settings.batch_size)
+            logger.info("test metrics: %s", _format_metrics(test_metrics))
+        except SequenceError as error:
+            # The trained model is still written; only the test scores are missing.
+            logger.warning("test metrics skipped: %s", error)
 
     distributed = recorder.summary
     manifest = build_manifest(
