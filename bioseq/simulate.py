@@ -155,7 +155,7 @@ class SimulationSpec:
                 raise ConfigError(f"split fractions must sum to 1, got {list(fractions)}")
 
     def min_length(self) -> int:
-        """Return the shortest sequence length that holds the planted motifs."""
+        """Return the shortest sequence length that fits the planted motifs."""
         widths = [len(MOTIFS[name]) for name in self.motifs if name in MOTIFS]
         if not widths:
             return 1
@@ -412,9 +412,9 @@ def write_simulated(
 ) -> dict[str, object]:
     """Simulate ``spec`` and write it to ``out_dir``, one file per split.
 
-    Records stream to temporary files block by block; every file is renamed
+    Records stream to temporary files block by block. Every file is renamed
     into place only after all of them are complete, so an interrupted run
-    leaves the previous files or none. ``simulation.json`` beside the data
+    leaves no partially written file. ``simulation.json`` beside the data
     records the parameters and the counts.
 
     Parameters

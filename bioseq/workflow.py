@@ -158,7 +158,7 @@ def workflow_environment() -> dict[str, str]:
 
 @dataclass
 class RuleRequest:
-    """What one rule's first job requests under a profile.
+    """Threads, resources and sbatch call of one rule's first job under a profile.
 
     Parameters
     ----------
@@ -179,7 +179,7 @@ class RuleRequest:
 
 
 def read_profile(profile: Path) -> dict[str, object]:
-    """Read a profile's ``config.yaml`` and reject keys that Snakemake does not know.
+    """Read a profile's ``config.yaml`` and reject keys that are not Snakemake options.
 
     Raises
     ------
@@ -375,7 +375,7 @@ def fold_indices(records: SequenceSet, n_folds: int, seed: int) -> list[np.ndarr
     from sklearn.model_selection import KFold, StratifiedKFold
 
     if records.labels is None:
-        raise LabelError("cannot split unlabelled records into folds; give the label column")
+        raise LabelError("cannot split unlabelled records into folds; pass the label column or field")
     if n_folds < 2 or n_folds > len(records):
         raise ConfigError(f"number of folds must be between 2 and {len(records)}, got {n_folds}")
     placeholder = np.zeros(len(records))
@@ -431,8 +431,8 @@ def write_fold_table(records: SequenceSet, path: Path) -> None:
 def write_folds(records: SequenceSet, n_folds: int, seed: int, out_dir: Path) -> list[Path]:
     """Write ``fold{k}.train.csv`` and ``fold{k}.test.csv`` for every fold into ``out_dir``.
 
-    Fold ``k``'s test file holds the records of fold ``k``; its train file
-    holds all other records. The same records and seed give the same files.
+    Fold ``k``'s test file contains the records of fold ``k``, and its train
+    file contains all other records. The same records and seed give the same files.
 
     Returns
     -------

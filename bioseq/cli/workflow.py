@@ -117,8 +117,8 @@ _SHOWN_RESOURCES = ("mem_mb", "runtime", "gpu", "gpu_model", "gres", "cpus_per_t
 def split_folds(n_folds: int, fold_seed: int, out_dir: Path, **data_kwargs: Any) -> None:
     """Split the labelled --data into cross-validation folds written as CSV.
 
-    Fold k's test file holds one k-th of the records, stratified by class for
-    binary and multiclass labels; its train file holds the rest. Both have
+    Fold k's test file contains one k-th of the records, stratified by class
+    for binary and multiclass labels. Its train file contains the rest. Both have
     the columns id, sequence and label (one 0/1 column per class for
     multilabel data).
     """
