@@ -44,7 +44,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 from bioseq.alphabet import PAD_CODE
 from bioseq.encode.codes import PadSide, TruncateSide
 from bioseq.errors import SequenceError, StoreError
-from bioseq.io.store import StaleAction, Store, open_store
+from bioseq.io.store import StaleAction, Store, open_store, read_codes
 
 #: Records per block: the unit that one HDF5 read fetches (about 4 MB at 1 kb a record).
 DEFAULT_BLOCK_RECORDS = 4096
@@ -157,8 +157,8 @@ class StoreDataset(Dataset):
         first = block * self.block_records
         last = min(first + self.block_records, self.n_records)
         start, stop = int(self.offsets[first]), int(self.offsets[last])
+        codes = read_codes(self.path, store.handle["codes"], start, stop)
         try:
-            codes = store.handle["codes"][start:stop]
             ids = store.handle["ids"].asstr("utf-8")[first:last]
         except OSError as error:
             raise StoreError(
@@ -193,6 +193,7 @@ class StoreDataset(Dataset):
             "codes": torch.from_numpy(fixed),
             "lengths": torch.from_numpy(row_lengths),
             "labels": labels,
+            "index": torch.from_numpy(rows),
         }
 
     def _layout(self, codes: np.ndarray, offsets: np.ndarray,

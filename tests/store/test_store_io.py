@@ -212,3 +212,17 @@ def test_every_compression_level_round_trips(tmp_path, make_set, level):
     data = make_set(300, seed=level, min_length=900, max_length=1000)
     write_store(tmp_path / "l.h5", [data], compression_level=level)
     assert np.array_equal(read_store(tmp_path / "l.h5").codes, data.codes)
+
+
+@pytest.mark.parametrize("level", [0, 1])
+def test_read_codes_matches_hdf5_slices(tmp_path, make_set, level):
+    from bioseq.io.store import read_codes
+
+    data = make_set(3000, seed=7, min_length=900, max_length=1000)
+    write_store(tmp_path / "r.h5", [data], compression_level=level)
+    with h5py.File(tmp_path / "r.h5", "r") as handle:
+        codes = handle["codes"]
+        total = codes.shape[0]
+        for start, stop in [(0, total), (5, 17), (1048570, 1048590), (2_000_000, total), (9, 9)]:
+            expected = codes[start:stop]
+            assert np.array_equal(read_codes(tmp_path / "r.h5", codes, start, stop), expected)

@@ -1,0 +1,401 @@
+"""Measure the HDF5 store beside plain and gzip FASTA, and store-fed training beside in-memory.
+
+Each measurement runs in a fresh Python process, so its peak RSS is its own.
+Results print as a Markdown table of ratios; the raw numbers go to a JSON file.
+
+Parts:
+
+``preprocess``
+    The FASTA-to-codes reader alone (``iter_fasta``, nothing kept) beside
+    the whole ``bioseq preprocess`` (read, compress, write, hash), both as
+    in-process timings, plus the CLI as a whole-process timing.
+``read``
+    File size and streaming read speed of the store, the FASTA, the gzip
+    FASTA (``iter_fasta``) and pyfastx's parser on the same FASTA.
+``train``
+    Samples/s of a CPU training loop (one-hot on the batch, forward, loss,
+    backward, Adam) fed by the in-memory loader and by the store loader, and
+    the store loader alone.
+
+Usage::
+
+    python benchmarks/bench_store.py --workdir /tmp/bench-store            # 500 MB FASTA
+    python benchmarks/bench_store.py --workdir /tmp/bench-store --full     # 5 GB FASTA
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+LINE_WIDTH = 80
+# Records per streamed batch: the default of bioseq preprocess --chunk-records.
+CHUNK_RECORDS = 10_000
+SCRIPT = Path(__file__).resolve()
+
+
+# ------------------------------------------------------------------ data files
+
+
+def generate_fasta(path: Path, n_records: int, length: int, seed: int = 0) -> None:
+    """Write ``n_records`` random DNA records of ``length`` bp, wrapped at 80 columns."""
+    rng = np.random.default_rng(seed)
+    letters = np.frombuffer(b"ACGT", dtype=np.uint8)
+    per_block = 10_000
+    temp = path.with_suffix(".part")
+    with open(temp, "wb") as handle:
+        for first in range(0, n_records, per_block):
+            count = min(per_block, n_records - first)
+            residues = letters[rng.integers(0, 4, (count, length))]
+            lines = []
+            for offset in range(count):
+                row = residues[offset].tobytes()
+                wrapped = b"\n".join(row[i : i + LINE_WIDTH] for i in range(0, length, LINE_WIDTH))
+                lines.append(b">r%d\n%s\n" % (first + offset, wrapped))
+            handle.write(b"".join(lines))
+    os.replace(temp, path)
+
+
+def gzip_copy(source: Path, target: Path) -> None:
+    """Compress ``source`` to ``target`` with gzip level 6 (isal's igzip when present)."""
+    try:
+        from isal import igzip as gzip_module
+
+        level = 3  # igzip's highest level; its ratio on DNA is close to zlib level 6
+    except ImportError:
+        import gzip as gzip_module
+
+        level = 6
+    with open(source, "rb") as src, gzip_module.open(target, "wb", compresslevel=level) as dst:
+        while block := src.read(1 << 24):
+            dst.write(block)
+
+
+# -------------------------------------------------------------------- phases
+
+
+def phase_reader(fasta: str) -> dict:
+    from bioseq.io.fasta import iter_fasta
+
+    start = time.perf_counter()
+    n = residues = 0
+    for batch in iter_fasta(fasta, chunk_size=CHUNK_RECORDS, alphabet="dna"):
+        n += len(batch)
+        residues += int(batch.offsets[-1])
+    return {"seconds": time.perf_counter() - start, "records": n, "residues": residues}
+
+
+def phase_preprocess(fasta: str, store: str) -> dict:
+    from bioseq.io.fasta import iter_fasta
+    from bioseq.io.store import write_store
+
+    start = time.perf_counter()
+    summary = write_store(store, iter_fasta(fasta, chunk_size=CHUNK_RECORDS, alphabet="dna"),
+                          sources=[fasta], overwrite=True)
+    return {"seconds": time.perf_counter() - start, "records": summary["n_sequences"]}
+
+
+def phase_read_store(store: str) -> dict:
+    from bioseq.io.store import open_store, read_codes
+
+    start = time.perf_counter()
+    residues = 0
+    with open_store(store) as handle:
+        codes = handle.handle["codes"]
+        step = 64 * (1 << 20)
+        for first in range(0, codes.shape[0], step):
+            stop = min(first + step, codes.shape[0])
+            residues += len(read_codes(handle.path, codes, first, stop))
+        handle.ids()
+    return {"seconds": time.perf_counter() - start, "residues": residues}
+
+
+def phase_pyfastx(fasta: str) -> dict:
+    import pyfastx
+
+    start = time.perf_counter()
+    residues = 0
+    for _, sequence in pyfastx.Fasta(fasta, build_index=False):
+        residues += len(sequence)
+    return {"seconds": time.perf_counter() - start, "residues": residues}
+
+
+def _train_step(batch: dict, model, optimizer, loss_fn) -> None:
+    from bioseq.encode.onehot import onehot_torch
+
+    # One-hot on the batch: (N, L) codes -> (N, A, L).
+    x = onehot_torch(batch["codes"], "dna")
+    loss = loss_fn(model(x), batch["labels"])
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+
+
+def _next_batch(state: dict) -> dict:
+    try:
+        return next(state["iterator"])
+    except StopIteration:
+        state["iterator"] = iter(state["loader"])
+        return next(state["iterator"])
+
+
+def phase_train(store: str, model_name: str, steps: int, loader_batches: int) -> dict:
+    """Train one model copy from memory and one from the store, alternating step by step.
+
+    Alternating in one process exposes both feeds to the same load on a shared
+    machine, so their ratio is fair even when the absolute rates drift.
+    """
+    import copy
+
+    import torch
+
+    from bioseq.data.dataset import CodesDataset, make_loader
+    from bioseq.data.store_dataset import make_store_loader
+    from bioseq.io.store import read_store
+    from bioseq.models.registry import get_model
+
+    torch.manual_seed(0)
+    length = 1000
+    data = read_store(store)
+    loaders = {
+        "memory": make_loader(CodesDataset.from_sequence_set(data, length=length), 64,
+                              shuffle=True, seed=0),
+        "store": make_store_loader(store, batch_size=64, length=length, seed=0),
+    }
+    base = get_model(model_name, n_outputs=2)
+    feeds = {}
+    for name, loader in loaders.items():
+        model = copy.deepcopy(base)
+        feeds[name] = {"loader": loader, "iterator": iter(loader), "model": model,
+                       "optimizer": torch.optim.Adam(model.parameters(), lr=1e-3),
+                       "seconds": 0.0, "cpu_seconds": 0.0, "samples": 0}
+    loss_fn = torch.nn.CrossEntropyLoss()
+    for state in feeds.values():  # warm-up: first batches, allocator, kernels
+        for _ in range(3):
+            _train_step(_next_batch(state), state["model"], state["optimizer"], loss_fn)
+    for _ in range(steps):
+        for state in feeds.values():
+            start, cpu_start = time.perf_counter(), time.process_time()
+            batch = _next_batch(state)
+            _train_step(batch, state["model"], state["optimizer"], loss_fn)
+            state["samples"] += len(batch["labels"])
+            state["seconds"] += time.perf_counter() - start
+            state["cpu_seconds"] += time.process_time() - cpu_start
+    result = {name: {"seconds": state["seconds"], "cpu_seconds": state["cpu_seconds"],
+                     "samples": state["samples"]}
+              for name, state in feeds.items()}
+
+    loader_state = {"loader": loaders["store"], "iterator": iter(loaders["store"])}
+    start, cpu_start = time.perf_counter(), time.process_time()
+    seen = 0
+    for _ in range(loader_batches):
+        seen += len(_next_batch(loader_state)["labels"])
+    result["loader"] = {"seconds": time.perf_counter() - start,
+                        "cpu_seconds": time.process_time() - cpu_start, "samples": seen}
+    return result
+
+
+PHASES = {
+    "reader": phase_reader,
+    "preprocess": phase_preprocess,
+    "read_store": phase_read_store,
+    "pyfastx": phase_pyfastx,
+    "train": phase_train,
+}
+
+
+def run_phase(name: str, *args: object) -> dict:
+    """Run one phase in a fresh process and return its result with its peak RSS."""
+    command = [sys.executable, str(SCRIPT), "--phase", name, *map(str, args)]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def run_cli_preprocess(fasta: Path, store: Path) -> dict:
+    """Time ``bioseq preprocess`` as a whole process (startup and imports included)."""
+    bioseq = Path(sys.executable).with_name("bioseq")
+    start = time.perf_counter()
+    process = subprocess.Popen([str(bioseq), "-q", "preprocess", str(fasta), "--alphabet", "dna",
+                                "--out", str(store), "--overwrite"], stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - start
+    if status != 0:
+        raise RuntimeError(f"bioseq preprocess failed with status {status}")
+    return {"seconds": seconds, "peak_rss_bytes": usage.ru_maxrss * 1024,
+            "cpu_seconds": usage.ru_utime + usage.ru_stime}
+
+
+# ------------------------------------------------------------------- report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/bioseq-bench-store"))
+    parser.add_argument("--full", action="store_true",
+                        help="use the 5 GB FASTA (5,000,000 x 1,000 bp) instead of 500 MB")
+    parser.add_argument("--records", type=int, default=None, help="records in the FASTA")
+    parser.add_argument("--train-records", type=int, default=20_000)
+    parser.add_argument("--model", default="cnn", help="registry model for the training part")
+    parser.add_argument("--steps", type=int, default=60, help="timed training steps")
+    parser.add_argument("--parts", default="preprocess,read,train")
+    parser.add_argument("--repeats", type=int, default=3, help="alternating runs of each timing")
+    parser.add_argument("--keep", action="store_true", help="keep the generated files")
+    parser.add_argument("--phase", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.phase:
+        name, *rest = args.phase
+        result = PHASES[name](*[int(r) if r.isdigit() else r for r in rest])
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        result["peak_rss_bytes"] = usage.ru_maxrss * 1024
+        result["cpu_seconds"] = usage.ru_utime + usage.ru_stime
+        print(json.dumps(result))
+        return
+
+    work = args.workdir
+    work.mkdir(parents=True, exist_ok=True)
+    n_records = args.records or (5_000_000 if args.full else 500_000)
+    fasta = work / f"reads_{n_records}.fa"
+    fasta_gz = work / f"reads_{n_records}.fa.gz"
+    store = work / f"reads_{n_records}.h5"
+    results: dict[str, dict] = {"records": {"n": n_records, "length": 1000}}
+    parts = set(args.parts.split(","))
+    if parts & {"preprocess", "read"} and not fasta.exists():
+        print(f"generating {fasta} ...", file=sys.stderr)
+        generate_fasta(fasta, n_records, 1000)
+
+    if "preprocess" in parts:
+        # The machine is shared, so the runs alternate and the fastest of each is kept.
+        runs: dict[str, list[dict]] = {"reader": [], "preprocess": [], "cli_preprocess": []}
+        for _ in range(args.repeats):
+            runs["reader"].append(run_phase("reader", fasta))
+            runs["preprocess"].append(run_phase("preprocess", fasta, store))
+            runs["cli_preprocess"].append(run_cli_preprocess(fasta, store))
+        for key, values in runs.items():
+            results[key] = min(values, key=lambda run: run["seconds"])
+            results[key]["all_seconds"] = [round(run["seconds"], 2) for run in values]
+    if "read" in parts:
+        if not store.exists():
+            run_phase("preprocess", fasta, store)
+        if not fasta_gz.exists():
+            gzip_copy(fasta, fasta_gz)
+        results["sizes"] = {"fasta": fasta.stat().st_size, "fasta_gz": fasta_gz.stat().st_size,
+                            "store": store.stat().st_size}
+        results["read_store"] = run_phase("read_store", store)
+        results["read_fasta"] = run_phase("reader", fasta)
+        results["read_fasta_gz"] = run_phase("reader", fasta_gz)
+        results["read_pyfastx"] = run_phase("pyfastx", fasta)
+    if "train" in parts:
+        train_fasta = work / f"train_{args.train_records}.fa"
+        train_store = work / f"train_{args.train_records}.h5"
+        if not train_store.exists():
+            generate_fasta(train_fasta, args.train_records, 1000, seed=1)
+            _write_labelled_store(train_fasta, train_store)
+        trained = run_phase("train", train_store, args.model, args.steps, 2000)
+        results["train_memory"] = trained["memory"]
+        results["train_store"] = trained["store"]
+        results["loader_store"] = trained["loader"]
+        results["train_model"] = {"name": args.model, "steps": args.steps}
+
+    (work / "results.json").write_text(json.dumps(results, indent=2))
+    print(format_report(results))
+    if not args.keep:
+        for path in (fasta, fasta_gz, store):
+            path.unlink(missing_ok=True)
+
+
+def _write_labelled_store(fasta: Path, store: Path) -> None:
+    """Store the training FASTA with random binary labels and an all-train split."""
+    from bioseq.io.fasta import read_fasta
+    from bioseq.io.store import write_store
+
+    data = read_fasta(fasta, alphabet="dna")
+    rng = np.random.default_rng(2)
+    data.labels = rng.integers(0, 2, len(data)).astype(np.int64)
+    data.class_names = ["neg", "pos"]
+    data.task = "binary"
+    data.splits = np.full(len(data), "train", dtype=object)
+    write_store(store, [data], overwrite=True)
+
+
+def format_report(results: dict) -> str:
+    """Format the results as Markdown tables of figures and ratios."""
+    lines = []
+    gb = results["records"]["n"] * 1000 / 1e9
+    if "reader" in results:
+        reader, pre, cli = results["reader"], results["preprocess"], results["cli_preprocess"]
+        lines += [
+            f"Preprocess, {results['records']['n']:,} x 1,000 bp FASTA ({gb:.1f} Gbp):",
+            "",
+            "| step | wall s (best of runs) | Mbp/s | CPU s (whole process) | peak RSS (MB) | throughput ratio to reader |",
+            "|---|---|---|---|---|---|",
+            _row("FASTA-to-codes reader alone (in-process)", reader, gb, reader["seconds"]),
+            _row("preprocess: read + compress + write + hash (in-process)", pre, gb,
+                 reader["seconds"]),
+            _row("bioseq preprocess CLI, whole-process timing", cli, gb, reader["seconds"]),
+            "",
+            "Wall seconds of every run: " + "; ".join(
+                f"{key} {results[key]['all_seconds']}" for key in
+                ("reader", "preprocess", "cli_preprocess")),
+            "",
+        ]
+    if "sizes" in results:
+        sizes = results["sizes"]
+        lines += [
+            "Size and streaming read speed of the same records:",
+            "",
+            "| format | size (MB) | size ratio to FASTA | read seconds | read speed ratio to store |",
+            "|---|---|---|---|---|",
+        ]
+        store_s = results["read_store"]["seconds"]
+        for label, size_key, read_key in (
+            ("bioseq store (HDF5, deflate level 1)", "store", "read_store"),
+            ("FASTA, bioseq reader", "fasta", "read_fasta"),
+            ("gzip FASTA, bioseq reader", "fasta_gz", "read_fasta_gz"),
+            ("FASTA, pyfastx (no index)", "fasta", "read_pyfastx"),
+        ):
+            seconds = results[read_key]["seconds"]
+            lines.append(f"| {label} | {sizes[size_key] / 1e6:.0f} | "
+                         f"{sizes[size_key] / sizes['fasta']:.2f} | {seconds:.1f} | "
+                         f"{store_s / seconds:.2f} |")
+        lines.append("")
+    if "train_memory" in results:
+        memory, stored, loader = (results["train_memory"], results["train_store"],
+                                  results["loader_store"])
+        feeds = (("memory", memory), ("store", stored), ("loader", loader))
+        rate = {key: value["samples"] / value["seconds"] for key, value in feeds}
+        cpu_rate = {key: value["samples"] / value["cpu_seconds"] for key, value in feeds}
+        lines += [
+            f"Training, model {results['train_model']['name']}, batch 64, 1,000 bp, CPU, "
+            f"{results['train_model']['steps']} steps a feed, alternating step by step in one "
+            "process:",
+            "",
+            "| feed | samples/s (wall) | ratio (wall) | samples/CPU-s | ratio (CPU) |",
+            "|---|---|---|---|---|",
+            f"| in-memory loader + training step | {rate['memory']:.0f} | 1.00 | "
+            f"{cpu_rate['memory']:.0f} | 1.00 |",
+            f"| store loader + training step | {rate['store']:.0f} | "
+            f"{rate['store'] / rate['memory']:.2f} of in-memory | {cpu_rate['store']:.0f} | "
+            f"{cpu_rate['store'] / cpu_rate['memory']:.2f} of in-memory |",
+            f"| store loader alone | {rate['loader']:.0f} | "
+            f"{rate['loader'] / rate['store']:.0f}x the store-fed training rate | "
+            f"{cpu_rate['loader']:.0f} | {cpu_rate['loader'] / cpu_rate['store']:.0f}x |",
+        ]
+    return "\n".join(lines)
+
+
+def _row(label: str, result: dict, gb: float, reader_seconds: float) -> str:
+    return (f"| {label} | {result['seconds']:.1f} | {gb * 1000 / result['seconds']:.0f} | "
+            f"{result['cpu_seconds']:.1f} | {result['peak_rss_bytes'] / 1e6:.0f} | "
+            f"{reader_seconds / result['seconds']:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
