@@ -227,3 +227,30 @@ def test_several_bad_stores_listed_by_loader(tmp_path, labelled_csv):
     assert "2 problem(s) in 3 store(s)" in message
     assert "bad1.h5 is truncated or corrupt" in message
     assert "bad2.h5 is truncated or corrupt" in message
+
+
+@pytest.mark.slow
+def test_store_accepted_by_train_evaluate_predict(tmp_path, labelled_csv):
+    rows = ["id,sequence,label,split"]
+    rng = np.random.default_rng(3)
+    for i in range(60):
+        sequence = "".join(rng.choice(list("ACGT"), 40))
+        rows.append(f"r{i},{sequence},{'pos' if i % 2 else 'neg'},{['train', 'valid', 'test'][i % 3]}")
+    table = tmp_path / "set.csv"
+    table.write_text("\n".join(rows) + "\n")
+    store = tmp_path / "set.h5"
+    assert run("preprocess", str(table), "--label-column", "label", "--split-column", "split",
+               "--out", str(store)).returncode == 0
+
+    trained = run("-q", "train", "--data", str(store), "--model", "cnn", "--epochs", "1",
+                  "--out", str(tmp_path / "run"))
+    assert trained.returncode == 0, trained.stderr
+    evaluated = run("-q", "evaluate", str(tmp_path / "run"), "--data", str(store),
+                    "--out", str(tmp_path / "eval"))
+    assert evaluated.returncode == 0, evaluated.stderr
+    predicted = run("-q", "predict", str(tmp_path / "run" / "model.safetensors"), str(store),
+                    "--out", str(tmp_path / "preds.csv"))
+    assert predicted.returncode == 0, predicted.stderr
+    lines = (tmp_path / "preds.csv").read_text().splitlines()
+    assert len(lines) == 61
+    assert lines[1].startswith("r0,")
