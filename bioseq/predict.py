@@ -265,16 +265,16 @@ class Predictor:
         return np.concatenate(outputs)
 
     def score(self, seqs: SequenceSet, *, batch_size: int = DEFAULT_BATCH_SIZE,
-              reverse_complement: bool = False, check: bool = True) -> np.ndarray:
+              reverse_complement: bool | None = None, check: bool = True) -> np.ndarray:
         """Score sequences: class probabilities, label probabilities or values.
 
         Parameters
         ----------
         seqs : SequenceSet
         batch_size : int, default=512
-        reverse_complement : bool, default=False
+        reverse_complement : bool or None, default=None
             Average the outputs of each record and its reverse complement
-            (DNA and RNA models only).
+            (DNA and RNA models only); None follows :attr:`rc_average`.
         check : bool, default=True
             Run :meth:`check` first.
 
@@ -291,6 +291,8 @@ class Predictor:
             self.check(seqs)
         self.model.eval()
         outputs = self._forward(seqs, batch_size)
+        if reverse_complement is None:
+            reverse_complement = self.rc_average
         if reverse_complement:
             if not seqs.alphabet.is_nucleic:
                 raise ConfigError("reverse-complement averaging needs a DNA or RNA model, "
@@ -301,6 +303,11 @@ class Predictor:
             columns = [1 - outputs, outputs] if positive == 1 else [outputs, 1 - outputs]
             outputs = np.column_stack(columns)
         return outputs.astype(np.float64)
+
+    @property
+    def rc_average(self) -> bool:
+        """Whether training averaged reverse complements (``training.rc_average``)."""
+        return bool(self.metadata.get("training", {}).get("rc_average", False))
 
     def output_columns(self) -> list[str]:
         """Names of the score columns that :func:`predict_sequences` writes."""
@@ -336,7 +343,7 @@ def predict_sequences(
     batch_size: int = DEFAULT_BATCH_SIZE,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     device: str = "cpu",
-    reverse_complement: bool = False,
+    reverse_complement: bool | None = None,
     truncate: str | None = None,
     pad: str | None = None,
     read_options: dict[str, Any] | None = None,
@@ -358,8 +365,9 @@ def predict_sequences(
     chunk_size : int, default=50000
         Records read from the input at a time.
     device : str, default="cpu"
-    reverse_complement : bool, default=False
-        Average each record's output with its reverse complement's.
+    reverse_complement : bool or None, default=None
+        Average each record's output with its reverse complement's; None
+        does so when the model was trained with reverse-complement averaging.
     truncate, pad : str or None
         Length policy overrides; see :meth:`Predictor.load`.
     read_options : dict or None

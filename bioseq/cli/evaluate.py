@@ -27,7 +27,7 @@ from bioseq.cli.predict import length_options, scoring_options
 @click.option("--seed", default=0, show_default=True, type=int,
               help="Seed of the bootstrap, so intervals are reproducible.")
 def evaluate(model_or_run: Path, out_dir: Path, split_name: str | None, batch_size: int,
-             device: str, reverse_complement: bool, truncate: str | None, pad: str | None,
+             device: str, reverse_complement: bool | None, truncate: str | None, pad: str | None,
              n_bootstrap: int, seed: int, **data_kwargs: Any) -> None:
     """Evaluate MODEL_OR_RUN (a model file or a run folder) on labelled --data.
 

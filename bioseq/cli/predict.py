@@ -26,8 +26,9 @@ def length_options(function):  # type: ignore[no-untyped-def]
 def scoring_options(function):  # type: ignore[no-untyped-def]
     """Add --batch-size, --device and --reverse-complement, shared with evaluate."""
     function = click.option(
-        "--reverse-complement", is_flag=True,
-        help="Average each record's output with that of its reverse complement (DNA, RNA).")(
+        "--reverse-complement/--no-reverse-complement", default=None,
+        help="Average each record's output with that of its reverse complement (DNA, RNA). "
+             "Default: as the model was trained (training.rc_average in the model file).")(
         function)
     function = click.option(
         "--device", default="cpu", show_default=True,
@@ -56,7 +57,7 @@ def scoring_options(function):  # type: ignore[no-untyped-def]
 @click.option("--id-column", default=None,
               help="CSV/TSV column holding the record ids (default: detected).")
 def predict(model: Path, input_path: Path, out: Path, batch_size: int, device: str,
-            reverse_complement: bool, truncate: str | None, pad: str | None, chunk_size: int,
+            reverse_complement: bool | None, truncate: str | None, pad: str | None, chunk_size: int,
             input_format: str | None, sequence_column: str | None,
             id_column: str | None) -> None:
     """Score every record of INPUT (FASTA or CSV/TSV, optionally gzipped) with MODEL.

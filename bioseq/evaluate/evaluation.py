@@ -113,7 +113,7 @@ def evaluate_model(
     *,
     batch_size: int = 512,
     device: str = "cpu",
-    reverse_complement: bool = False,
+    reverse_complement: bool | None = None,
     truncate: str | None = None,
     pad: str | None = None,
     n_bootstrap: int = 1000,
@@ -173,7 +173,8 @@ def evaluate_model(
         "path": str(predictor.path),
         "name": predictor.metadata["model"]["name"],
         "run_dir": None if run_dir is None else str(run_dir),
-        "reverse_complement": reverse_complement,
+        "reverse_complement": (predictor.rc_average if reverse_complement is None
+                               else reverse_complement),
         "training": predictor.metadata.get("training", {}),
     }
     for flag in metrics["flags"]:

@@ -56,7 +56,7 @@ def test_documented_options_exist(page):
     from bioseq.cli.report import report
 
     known = {opt for command in (evaluate, predict, report) for param in command.params
-             for opt in getattr(param, "opts", [])}
+             for opt in [*param.opts, *getattr(param, "secondary_opts", [])]}
     documented = set(re.findall(r"`(--[a-z-]+)", (DOCS / page).read_text()))
     assert documented
     assert documented - known == set()

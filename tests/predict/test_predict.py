@@ -151,3 +151,26 @@ def test_padded_batches_match_single_records(tmp_path):
     together = predictor.score(SequenceSet.from_strings(sequences), batch_size=5)
     alone = np.vstack([predictor.score(SequenceSet.from_strings([s])) for s in sequences])
     np.testing.assert_allclose(together, alone, rtol=1e-5, atol=1e-6)
+
+
+def test_rc_average_model_default(tmp_path):
+    # A model trained with rc_average scores with reverse-complement averaging
+    # unless --no-reverse-complement is given.
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(3)
+    model = get_model("deepbind", n_outputs=1).eval()
+    path = save_model(tmp_path / "model.safetensors", model, {
+        "task": "binary", "class_names": ["neg", "pos"], "alphabet": "dna",
+        "input": {"kind": "onehot", "alphabet": "dna", "length": 20},
+        "training": {"rc_average": True}})
+    fasta = write_fasta(tmp_path / "in.fa", random_dna(4, 20, seed=8))
+    runner = CliRunner()
+    tables = {}
+    for name, flags in (("default", []), ("on", ["--reverse-complement"]),
+                        ("off", ["--no-reverse-complement"])):
+        out = tmp_path / f"{name}.csv"
+        result = runner.invoke(main, ["predict", str(path), str(fasta), "--out", str(out), *flags])
+        assert result.exit_code == 0, result.output
+        tables[name] = pd.read_csv(out)["prob_pos"].to_numpy()
+    np.testing.assert_allclose(tables["default"], tables["on"])
+    assert not np.allclose(tables["default"], tables["off"])
