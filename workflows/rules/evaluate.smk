@@ -40,4 +40,4 @@ rule evaluate:
         data=evaluate_data_flags,
     shell:
         "bioseq evaluate {params.run:q} {params.data}"
-        " --out {params.out:q} 2> {log:q}"
+        " --out {params.out:q} > {log:q} 2>&1"

@@ -16,7 +16,7 @@ rule preprocess:
         ),
         loader=lambda wildcards: loader_flags(dataset_loader(wildcards.dataset)),
     shell:
-        "bioseq preprocess {params.sources} --out {output.store:q} {params.loader} 2> {log:q}"
+        "bioseq preprocess {params.sources} --out {output.store:q} {params.loader} > {log:q} 2>&1"
 
 
 # A checkpoint whose fold files are all declared outputs, requested by path
@@ -42,4 +42,4 @@ checkpoint split_folds:
         seed=FOLD_SEED,
     shell:
         "bioseq workflow split-folds {params.data} --folds {params.n_folds} --seed {params.seed}"
-        " --out {params.folder:q} {params.loader} 2> {log:q}"
+        " --out {params.folder:q} {params.loader} > {log:q} 2>&1"

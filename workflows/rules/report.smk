@@ -25,4 +25,4 @@ rule report:
         ),
         out=lambda wildcards, output: str(Path(output.html).parent),
     shell:
-        "bioseq report {params.folders} --out {params.out:q} 2> {log:q}"
+        "bioseq report {params.folders} --out {params.out:q} > {log:q} 2>&1"

@@ -36,4 +36,4 @@ rule train:
         " $( [ {resources.batch_size} -gt 0 ] && echo --batch-size {resources.batch_size} )"
         " --out {params.run:q} --seed {wildcards.seed} --devices {params.devices}"
         " --accelerator {params.accelerator}"
-        " --precision {params.precision} --resume auto 2>> {log:q}"
+        " --precision {params.precision} --resume auto >> {log:q} 2>&1"
