@@ -12,6 +12,10 @@ Parts:
 ``read``
     File size and streaming read speed of the store, the FASTA, the gzip
     FASTA (``iter_fasta``) and pyfastx's parser on the same FASTA.
+``compression``
+    Write speed, read speed and size of 64 MB of random DNA codes under
+    HDF5's filters (none, lzf, gzip levels) and chunk sizes, beside the
+    store's own isal direct-chunk path.
 ``train``
     Samples/s of a CPU training loop (one-hot on the batch, forward, loss,
     backward, Adam) fed by the in-memory loader and by the store loader, and
@@ -203,12 +207,63 @@ def phase_train(store: str, model_name: str, steps: int, loader_batches: int) ->
     return result
 
 
+def phase_compression(n_residues: int) -> dict:
+    """Time HDF5 filters and chunk sizes on random DNA codes (write, read, size)."""
+    import h5py
+
+    from bioseq.io.store import read_codes
+    from bioseq.io.store_writer import compress_chunk
+
+    rng = np.random.default_rng(0)
+    codes = rng.integers(0, 4, n_residues, dtype=np.uint8)
+    path = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-compression-{os.getpid()}.h5"
+    settings = [("none", {}), ("lzf", {"compression": "lzf"})]
+    settings += [(f"gzip {level}", {"compression": "gzip", "compression_opts": level})
+                 for level in (1, 4, 6)]
+    rows = []
+    try:
+        for chunk in (1 << 18, 1 << 20, 1 << 22):
+            for name, options in settings:
+                start = time.perf_counter()
+                with h5py.File(path, "w") as handle:
+                    handle.create_dataset("codes", data=codes, chunks=(chunk,), **options)
+                write = time.perf_counter() - start
+                start = time.perf_counter()
+                with h5py.File(path, "r") as handle:
+                    for first in range(0, n_residues, chunk):
+                        handle["codes"][first : first + chunk]
+                read = time.perf_counter() - start
+                rows.append({"setting": f"h5py {name}", "chunk": chunk, "write_s": write,
+                             "read_s": read, "ratio": n_residues / path.stat().st_size})
+        # The store's own path: isal level 1 in two threads, direct chunk write and read.
+        chunk = 1 << 20
+        start = time.perf_counter()
+        with h5py.File(path, "w") as handle:
+            dataset = handle.create_dataset("codes", shape=(n_residues,), dtype=np.uint8,
+                                            chunks=(chunk,), compression="gzip",
+                                            compression_opts=1)
+            for first in range(0, n_residues, chunk):
+                block = codes[first : first + chunk].tobytes()
+                dataset.id.write_direct_chunk((first,), compress_chunk(block, 1))
+        write = time.perf_counter() - start
+        start = time.perf_counter()
+        with h5py.File(path, "r") as handle:
+            read_codes(path, handle["codes"], 0, n_residues)
+        read = time.perf_counter() - start
+        rows.append({"setting": "bioseq store (isal deflate 1, direct chunks)", "chunk": chunk,
+                     "write_s": write, "read_s": read, "ratio": n_residues / path.stat().st_size})
+    finally:
+        path.unlink(missing_ok=True)
+    return {"residues": n_residues, "rows": rows}
+
+
 PHASES = {
     "reader": phase_reader,
     "preprocess": phase_preprocess,
     "read_store": phase_read_store,
     "pyfastx": phase_pyfastx,
     "train": phase_train,
+    "compression": phase_compression,
 }
 
 
@@ -245,7 +300,7 @@ def main() -> None:
     parser.add_argument("--train-records", type=int, default=20_000)
     parser.add_argument("--model", default="cnn", help="registry model for the training part")
     parser.add_argument("--steps", type=int, default=60, help="timed training steps")
-    parser.add_argument("--parts", default="preprocess,read,train")
+    parser.add_argument("--parts", default="compression,preprocess,read,train")
     parser.add_argument("--repeats", type=int, default=3, help="alternating runs of each timing")
     parser.add_argument("--keep", action="store_true", help="keep the generated files")
     parser.add_argument("--phase", nargs="+", help=argparse.SUPPRESS)
@@ -292,6 +347,8 @@ def main() -> None:
         results["read_fasta"] = run_phase("reader", fasta)
         results["read_fasta_gz"] = run_phase("reader", fasta_gz)
         results["read_pyfastx"] = run_phase("pyfastx", fasta)
+    if "compression" in parts:
+        results["compression"] = run_phase("compression", 64 << 20)
     if "train" in parts:
         train_fasta = work / f"train_{args.train_records}.fa"
         train_store = work / f"train_{args.train_records}.h5"
@@ -365,6 +422,18 @@ def format_report(results: dict) -> str:
             lines.append(f"| {label} | {sizes[size_key] / 1e6:.0f} | "
                          f"{sizes[size_key] / sizes['fasta']:.2f} | {seconds:.1f} | "
                          f"{store_s / seconds:.2f} |")
+        lines.append("")
+    if "compression" in results:
+        mb = results["compression"]["residues"] / 1e6
+        lines += [
+            f"Compression of {mb:.0f} MB of random DNA codes (one write, one sequential read):",
+            "",
+            "| setting | chunk (residues) | write MB/s | read MB/s | size ratio |",
+            "|---|---|---|---|---|",
+        ]
+        lines += [f"| {row['setting']} | {row['chunk']:,} | {mb / row['write_s']:.0f} | "
+                  f"{mb / row['read_s']:.0f} | {row['ratio']:.2f} |"
+                  for row in results["compression"]["rows"]]
         lines.append("")
     if "train_memory" in results:
         memory, stored, loader = (results["train_memory"], results["train_store"],
