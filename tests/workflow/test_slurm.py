@@ -59,8 +59,8 @@ def slurm_run(slurm_cluster, tmp_path_factory):
     result = run_snakemake(
         folder, profile="slurm", timeout=480,
         extra=(
-            # The shipped profile asks for 4 threads and 8 GB for training; this
-            # machine's single node has fewer cores, so the test asks for less.
+            # The shipped profile requests 4 threads and 8 GB for training, more
+            # cores than this machine's single node has, so the test requests less.
             "--set-threads", "train=1",
             "--default-resources", "slurm_partition=debug", "slurm_account=bioseq",
             "runtime=10", "mem_mb=1000",
