@@ -102,6 +102,8 @@ class StoreDataset(Dataset):
             self.class_names = store.class_names
             self.split_names = store.split_names
             self.n_records = store.n_sequences
+            # NOTE: offsets, labels and splits are held in memory (about 17 bytes a record,
+            # 85 MB for 5 million records); only codes and ids are read on demand.
             self.offsets = store.offsets
             self.labels = store.handle["labels"][...] if store.has_labels else None
             self.splits = store.handle["splits"][...] if "splits" in store.handle else None

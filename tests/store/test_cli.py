@@ -254,3 +254,7 @@ def test_store_accepted_by_train_evaluate_predict(tmp_path, labelled_csv):
     lines = (tmp_path / "preds.csv").read_text().splitlines()
     assert len(lines) == 61
     assert lines[1].startswith("r0,")
+
+    described = run("inspect", str(tmp_path / "run" / "model.safetensors"))
+    assert described.returncode == 0, described.stderr
+    assert json.loads(described.stdout)["class_names"] == ["neg", "pos"]
