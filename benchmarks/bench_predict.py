@@ -16,6 +16,13 @@ Usage::
 
     python benchmarks/bench_predict.py            # 200,000 and 50,000 records
     python benchmarks/bench_predict.py --full     # 1,000,000 and 250,000 records
+
+For a timing of whole processes (start-up included), write the inputs once
+and time the two sides as separate commands::
+
+    python benchmarks/bench_predict.py --write-inputs DIR --n 250000
+    bioseq -q predict DIR/model.safetensors DIR/in.fa --out DIR/preds.csv --batch-size 1024
+    python benchmarks/bench_predict.py --bare-only DIR --n 250000
 """
 
 from __future__ import annotations
@@ -114,10 +121,25 @@ def main() -> None:
                         help="Runs of each side per file size; the best is kept.")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch threads on both sides (1 avoids thread contention on a shared machine).")
+    parser.add_argument("--write-inputs", type=Path, metavar="DIR",
+                        help="Only write DIR/model.safetensors and DIR/in.fa (--n records).")
+    parser.add_argument("--bare-only", type=Path, metavar="DIR",
+                        help="Only run the bare loop on the model in DIR (--n records).")
     args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    if args.write_inputs:
+        args.write_inputs.mkdir(parents=True, exist_ok=True)
+        save_benchmark_model(args.write_inputs / "model.safetensors", args.model, args.length)
+        write_fasta(args.write_inputs / "in.fa", args.n, args.length, seed=args.n)
+        return
+    if args.bare_only:
+        from bioseq.models.modelfile import load_model
+
+        model, _ = load_model(args.bare_only / "model.safetensors")
+        print(f"{bare_loop(model, args.n, args.length, args.batch_size):.0f} samples/s")
+        return
     n_large = 1_000_000 if args.full else args.n
     n_small = n_large // 4
-    torch.set_num_threads(args.threads)
 
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
