@@ -188,7 +188,8 @@ class StoreWriter:
             return
         self._append_codes(batch.codes)
         lengths = batch.lengths
-        self._min_length = min(int(lengths.min()), self._min_length or int(lengths.min()))
+        shortest = int(lengths.min())
+        self._min_length = shortest if self._min_length is None else min(shortest, self._min_length)
         self._max_length = max(int(lengths.max()), self._max_length)
         self._extend("offsets", batch.offsets[1:] + self._n_residues, start=self._n_records + 1)
         self._extend("ids", np.asarray(batch.ids, dtype=object), start=self._n_records)
@@ -201,6 +202,8 @@ class StoreWriter:
                                           chunks=(RECORD_CHUNK,), compression="gzip",
                                           compression_opts=1)
             self._extend("descriptions", batch.descriptions, start=self._n_records)
+        elif "descriptions" in self._file:
+            self._extend("descriptions", np.full(n, "", dtype=object), start=self._n_records)
         self._transforms.update(batch.transforms)
         for reason, ids in batch.flagged.items():
             self._flagged.setdefault(reason, []).extend(ids)
@@ -346,7 +349,7 @@ class StoreWriter:
         attrs = {
             "n_sequences": self._n_records,
             "n_residues": self._n_residues,
-            "min_length": self._min_length or 0,
+            "min_length": self._min_length if self._min_length is not None else 0,
             "max_length": self._max_length,
             "task": self._task or "",
             "class_names": json.dumps(class_names),

@@ -19,6 +19,7 @@ from bioseq.io.store import (
     find_partial_files,
     open_store,
     read_store,
+    validate_store,
     write_store,
 )
 from bioseq.sequences import SequenceSet
@@ -226,3 +227,19 @@ def test_read_codes_matches_hdf5_slices(tmp_path, make_set, level):
         for start, stop in [(0, total), (5, 17), (1048570, 1048590), (2_000_000, total), (9, 9)]:
             expected = codes[start:stop]
             assert np.array_equal(read_codes(tmp_path / "r.h5", codes, start, stop), expected)
+
+
+def test_descriptions_stay_aligned_across_batches(tmp_path):
+    described = SequenceSet.from_strings(["AC"], ids=["a"], descriptions=["first one"])
+    bare = SequenceSet.from_strings(["GT", "TT"], ids=["b", "c"])
+    write_store(tmp_path / "d.h5", [bare, described, bare.subset([0])])
+    back = read_store(tmp_path / "d.h5")
+    assert back.descriptions.tolist() == ["", "", "first one", ""]
+    assert validate_store(tmp_path / "d.h5") == []
+
+
+def test_zero_length_record_sets_min_length(tmp_path):
+    data = SequenceSet.from_strings(["ACGT", "", "GG"], ids=["a", "b", "c"])
+    summary = write_store(tmp_path / "z.h5", [data])
+    assert summary["min_length"] == 0
+    assert summary["max_length"] == 4
