@@ -159,7 +159,6 @@ def evaluate_model(
     run_dir = find_run_dir(model_or_run)
     manifest = None
     metrics_csv = None
-    train_records = None
     train_ids = None
     if run_dir is not None:
         manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))

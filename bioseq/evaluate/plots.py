@@ -244,7 +244,7 @@ def plot_training_curves(metrics_csv: Path) -> Figure | None:
         axes = figure.add_subplot(1, 2, position)
         for column in columns:
             series = by_epoch[column].dropna()
-            axes.plot(series.index, series.values, marker=".", label=column)
+            axes.plot(series.index, series.values, marker="o", markersize=4, label=column)
         if columns:
             axes.legend(fontsize=7)
         else:

@@ -91,3 +91,13 @@ def test_evaluate_regression_model(tmp_path):
     mse = np.mean((predictions["true_signal"] - predictions["value_signal"]) ** 2)
     assert mse == pytest.approx(metrics["overall"]["mse"]["value"], rel=1e-4)
     assert paths["plot_predicted_vs_true"].is_file()
+
+
+def test_evaluate_given_training_records_overlap(baseline_file, tmp_path):
+    test = motif_set(40, 3, seed=15)
+    train = test.subset(np.arange(10))
+    paths = evaluate_model(baseline_file, test, tmp_path / "eval", n_bootstrap=0,
+                           train_records=train)
+    overlap = json.loads(paths["metrics"].read_text())["data"]["train_overlap"]
+    assert overlap["method"] == "identical sequence"
+    assert overlap["n_overlap"] >= 10
