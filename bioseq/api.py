@@ -177,7 +177,7 @@ class SequenceClassifier(ClassifierMixin, BaseEstimator):
                 raise LabelError(f"X has {len(X)} sequences but y has {len(y)} labels")
             self.classes_, indices = np.unique(y, return_inverse=True)
             if len(self.classes_) < 2:
-                raise LabelError(f"y holds a single class {self.classes_.tolist()}; need at least 2")
+                raise LabelError(f"y contains a single class {self.classes_.tolist()}; need at least 2")
             task = "binary" if len(self.classes_) == 2 else "multiclass"
             seqset = self._as_set(X, indices.astype(np.int64),
                                   class_names=[str(c) for c in self.classes_], task=task)

@@ -1,7 +1,7 @@
 """Batches gathered straight from in-memory ``uint8`` code arrays.
 
 Training reads batches, not items: :class:`ShardedBatchSampler` yields one
-index array per batch, and :class:`CodesDataset` answers it with one fancy
+index array per batch, and :class:`CodesDataset` serves it with one fancy
 index into each tensor. No per-item collation happens, so the loader runs far
 ahead of the model with ``num_workers=0`` in the main process. One-hot or
 token expansion happens later, on the device (see ``bioseq.train.system``).

@@ -49,7 +49,7 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: Any = "cpu") -> 
         raise ModelFileError(f"checkpoint {path} not found") from None
     except pickle.UnpicklingError as error:
         raise ModelFileError(
-            f"checkpoint {path} holds Python objects that only full unpickling can restore, "
+            f"checkpoint {path} contains Python objects that only full unpickling can restore, "
             "and bioseq loads checkpoints with weights_only=True because unpickling can run "
             f"arbitrary code ({str(error).splitlines()[0]}); use a checkpoint written by "
             "bioseq train, or re-save the weights as plain tensors"

@@ -45,7 +45,7 @@ class DataConfig:
     """Where the sequences come from and how they are split.
 
     ``sources`` are paths, ``CLASS=PATH`` for one file per class, or
-    ``SPLIT:PATH`` for a file that is one split. ``loader`` holds keyword
+    ``SPLIT:PATH`` for a file that is one split. ``loader`` contains keyword
     arguments for :func:`bioseq.io.load.load_sequences` (``format``,
     ``alphabet``, ``sequence_column``, ``label_columns``, ``split_column``,
     ``label_field``, ``task``, ``classes`` and the others it accepts).
@@ -68,7 +68,7 @@ class InputConfig:
     """How coded sequences become model input (see ``bioseq.encode.batch.InputSpec``).
 
     ``max_len`` of None means the longest training sequence. ``pad`` and
-    ``truncate`` say where padding goes and which end is cut.
+    ``truncate`` set where padding goes and which end is cut.
     """
 
     max_len: int | None = None

@@ -77,7 +77,7 @@ def train_run(
     callbacks: list[Any] | tuple[Any, ...] = (),
     progress_bar: bool = False,
 ) -> RunResult:
-    """Train a model as ``config`` says and write the run directory ``out_dir``.
+    """Train a model as ``config`` sets out and write the run directory ``out_dir``.
 
     Parameters
     ----------
@@ -174,7 +174,7 @@ def _train_network(
     from bioseq.data.dataset import CodesDataset, make_loader
     from bioseq.tasks import get_task
     from bioseq.train.callbacks import EpochMetricsWriter, RankDataRecorder
-    from bioseq.train.checkpoint import BEST, CheckpointWriter, find_resume_checkpoint
+    from bioseq.train.checkpoint import BEST, CheckpointWriter
     from bioseq.train.devices import plan_devices
 
     settings = config.trainer
@@ -296,8 +296,8 @@ def _run_baseline(
     from bioseq.encode.batch import InputSpec
     from bioseq.models.modelfile import save_model
     from bioseq.tasks import get_task
-    from bioseq.train.callbacks import METRIC_COLUMNS
     from bioseq.train.baseline import fit_baseline
+    from bioseq.train.callbacks import METRIC_COLUMNS
     from bioseq.train.system import classification_metrics
 
     params = dict(config.model.params)

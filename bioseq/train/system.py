@@ -1,6 +1,6 @@
 """The LightningModule that trains any registered model on coded batches.
 
-A batch holds ``codes`` ``(N, L)`` ``uint8``, ``lengths`` ``(N,)`` and
+A batch contains ``codes`` ``(N, L)`` ``uint8``, ``lengths`` ``(N,)`` and
 ``labels``. :class:`SequenceSystem` augments the codes on the device
 (reverse complement, shifts), expands them with
 :func:`bioseq.encode.batch.encode_batch` into one-hot ``(N, A, L)`` or tokens

@@ -39,3 +39,26 @@ def write_motif_csv(path: Path, n: int = 240, length: int = 40, seed: int = 0) -
              enumerate(zip(sequences, labels, strict=True))]
     path.write_text("\n".join(rows) + "\n")
     return path
+
+
+def run_bioseq(arguments: list[str], *, timeout: float = 900, **kwargs: object):
+    """Run the ``bioseq`` command in its own process group, killing the group on timeout.
+
+    DDP runs start child processes; killing the whole group keeps a timed-out
+    test from leaving them behind.
+    """
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    command = [str(Path(sys.executable).parent / "bioseq"), *arguments]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True, **kwargs)
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        stdout, stderr = process.communicate()
+        raise AssertionError(f"bioseq {' '.join(arguments)} timed out after {timeout} s:\n{stderr}") from None
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import motif_sequences
 from sklearn.base import clone
 from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import make_pipeline
@@ -13,7 +14,6 @@ from sklearn.preprocessing import FunctionTransformer
 
 from bioseq.api import SequenceClassifier
 from bioseq.errors import LabelError
-from helpers import motif_sequences
 
 PARAMS = {"model": "cnn", "model_params": {"conv_layers": [{"filters": 8, "kernel_size": 6}]},
           "epochs": 6, "batch_size": 32, "lr": 0.01, "accelerator": "cpu"}

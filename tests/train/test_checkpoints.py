@@ -14,12 +14,12 @@ from pathlib import Path
 import lightning.pytorch as pl
 import pytest
 import torch
+from helpers import motif_set, write_motif_csv
 
 from bioseq.errors import ConfigError, ModelFileError
 from bioseq.train.checkpoint import load_checkpoint
 from bioseq.train.config import resolve_config
 from bioseq.train.run import train_run
-from helpers import motif_set, write_motif_csv
 
 # 160 records, 80% train = 128, batch 26: 5 optimizer steps per epoch.
 SMALL = {"model": {"name": "cnn", "params": {"conv_layers": [{"filters": 4, "kernel_size": 5}]}},
@@ -145,16 +145,17 @@ def test_resume_from_foreign_path_refused(tmp_path: Path) -> None:
 
 
 def _start_training(tmp_path: Path, epochs: int) -> subprocess.Popen:
-    data = write_motif_csv(tmp_path / "train.csv", n=3000, length=200)
+    data = write_motif_csv(tmp_path / "train.csv", n=1500, length=100)
     command = [str(Path(sys.executable).parent / "bioseq"), "-q", "train", "--data", str(data),
                "--label-column", "label", "--model", "cnn", "--param",
-               "conv_layers=[{filters: 64, kernel_size: 15}, {filters: 64, kernel_size: 9}]",
+               "conv_layers=[{filters: 32, kernel_size: 15}, {filters: 32, kernel_size: 9}]",
                "--epochs", str(epochs), "--batch-size", "16", "--accelerator", "cpu",
                "--devices", "1", "--out", str(tmp_path / "run")]
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
 
 
-def _wait_for(path: Path, process: subprocess.Popen, timeout: float = 120) -> None:
+def _wait_for(path: Path, process: subprocess.Popen, timeout: float = 600) -> None:
     deadline = time.time() + timeout
     while not path.exists():
         if process.poll() is not None:
@@ -170,7 +171,7 @@ def test_sigusr1_saves_and_stops(tmp_path: Path) -> None:
     _wait_for(tmp_path / "run" / "checkpoints" / "last.ckpt", process)
     before = load_checkpoint(tmp_path / "run" / "checkpoints" / "last.ckpt")["global_step"]
     process.send_signal(signal.SIGUSR1)
-    _, stderr = process.communicate(timeout=120)
+    _, stderr = process.communicate(timeout=600)
     assert process.returncode == 0, stderr
     assert "SIGUSR1 received" in stderr
     state = load_checkpoint(tmp_path / "run" / "checkpoints" / "last.ckpt")

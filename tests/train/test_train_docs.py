@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import re
 import shlex
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from helpers import run_bioseq
 
 from bioseq.cli import main
 from bioseq.train.config import resolve_config
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
-BIOSEQ = str(Path(sys.executable).parent / "bioseq")
 
 
 def _block(path: Path, language: str) -> str:
@@ -39,8 +37,7 @@ def test_train_commands_run(tmp_path: Path) -> None:
     assert len(commands) == 5
     for command in commands:
         arguments = shlex.split(command)[1:]
-        result = subprocess.run([BIOSEQ, "-q", *arguments], cwd=tmp_path, capture_output=True,
-                                text=True, timeout=300)
+        result = run_bioseq(["-q", *arguments], cwd=tmp_path)
         assert result.returncode == 0, f"{command}\n{result.stderr}"
     for run in ("deepbind", "from-config", "baseline"):
         assert (tmp_path / "runs" / run / "model.safetensors").is_file(), run

@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 import torch
 import yaml
+from helpers import motif_set
 
 from bioseq.errors import ConfigError, LabelError
 from bioseq.models.modelfile import load_model
 from bioseq.sequences import SequenceSet
 from bioseq.train.config import resolve_config
 from bioseq.train.run import train_run
-from helpers import motif_set
 
 QUICK = {"model": {"name": "cnn", "params": {"conv_layers": [{"filters": 8, "kernel_size": 6}]}},
          "optimizer": {"lr": 0.01},
