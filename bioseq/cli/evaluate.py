@@ -44,8 +44,8 @@ def evaluate(model_or_run: Path, out_dir: Path, split_name: str | None, batch_si
     sources, arguments = loader_arguments(**data_kwargs)
     if not sources:
         raise click.UsageError("no test data given; pass --data PATH (repeat for several files)")
-    # Read the test data as the model expects it unless the user says otherwise:
-    # its alphabet, its task and its classes in its order.
+    # Unless the options set them, read the test data with the model's alphabet,
+    # task and classes (in the model's order).
     metadata = read_model_metadata(resolve_model_path(model_or_run))
     arguments.setdefault("alphabet", metadata.get("alphabet") or "auto")
     if metadata.get("task"):

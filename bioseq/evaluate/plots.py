@@ -3,7 +3,7 @@
 Each ``plot_*`` function returns a :class:`matplotlib.figure.Figure`;
 :func:`save_figure` writes it atomically. A curve that the data cannot
 define (ROC of a class absent from the test split) is left out of the
-figure and the legend says why.
+figure and the legend gives the reason.
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ from sklearn import metrics as skm  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
-#: Most classes drawn as separate curves; beyond this only the macro text is shown.
+#: Maximum number of classes drawn as separate curves or histograms. Further classes are
+#: left out of the plots, but their values stay in the tables.
 MAX_CURVES = 20
 
 

@@ -2,9 +2,9 @@
 
 :func:`write_evaluation` takes the true labels and scores of a test set and
 writes everything ``bioseq evaluate`` produces. Every number shown in
-``report.html`` is read from the same dict that is written to
-``metrics.json``; the HTML embeds its plots as base64 PNG and loads nothing
-from the network. Each file is written atomically.
+``report.html`` is read back from the written ``metrics.json``. The HTML
+embeds its plots as base64 PNG and loads nothing from the network. Each file
+is written atomically.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from bioseq.sequences import SequenceSet
 
 logger = logging.getLogger(__name__)
 
-#: Most overlapping or duplicated ids listed by name in the data summary.
+#: Maximum number of overlapping or duplicated ids listed by name in the data summary.
 MAX_LISTED_IDS = 20
 
 
