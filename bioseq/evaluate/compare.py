@@ -48,15 +48,30 @@ def find_evaluations(folders: list[str | os.PathLike[str]]) -> list[Path]:
     return found
 
 
-def _labels(metrics: dict[str, Any], path: Path) -> tuple[str, str]:
+def _labels(metrics: dict[str, Any], path: Path) -> tuple[str, Path, str]:
+    """Return the data set label, the run folder and the model name of one evaluation."""
     sources = metrics.get("data", {}).get("sources") or []
     dataset = ", ".join(Path(s).name for s in sources) or path.parent.name
     model = metrics.get("model", {})
     run = model.get("run_dir")
     folder = Path(run) if run else Path(model.get("path", path)).parent
-    # Two path levels tell runs apart in layouts such as SET/FAMILY or FAMILY/FOLD.
-    name = f"{folder.parent.name}/{folder.name}" if folder.parent.name else folder.name
-    return dataset, f"{name} ({model.get('name', '?')})"
+    return dataset, folder, str(model.get("name", "?"))
+
+
+def run_labels(folders: list[Path], model_names: list[str]) -> list[str]:
+    """Name each run by its folder, adding the parent folder where names repeat.
+
+    Layouts such as ``SET/FAMILY/foldK`` repeat ``foldK`` across families, so
+    those runs are named ``FAMILY/foldK``.
+    """
+    names = [folder.name for folder in folders]
+    repeated = {name for name in names if names.count(name) > 1}
+    labels = []
+    for folder, name, model in zip(folders, names, model_names, strict=True):
+        if name in repeated and folder.parent.name:
+            name = f"{folder.parent.name}/{name}"
+        labels.append(f"{name} ({model})")
+    return labels
 
 
 def comparison_table(metrics_files: list[Path]) -> pd.DataFrame:
@@ -64,10 +79,13 @@ def comparison_table(metrics_files: list[Path]) -> pd.DataFrame:
 
     Undefined metrics have an empty value and the reason in ``<metric>_undefined``.
     """
+    loaded = [json.loads(Path(path).read_text(encoding="utf-8")) for path in metrics_files]
+    labels = [_labels(metrics, Path(path)) for metrics, path in zip(loaded, metrics_files,
+                                                                     strict=True)]
+    run_names = run_labels([folder for _, folder, _ in labels], [name for *_, name in labels])
     rows = []
-    for path in metrics_files:
-        metrics = json.loads(Path(path).read_text(encoding="utf-8"))
-        dataset, model = _labels(metrics, Path(path))
+    for path, metrics, (dataset, _, _), model in zip(metrics_files, loaded, labels, run_names,
+                                                     strict=True):
         row: dict[str, Any] = {"dataset": dataset, "model": model, "task": metrics["task"],
                                "n": metrics["n"], "evaluation": str(Path(path).parent)}
         for name in metrics.get("headline", []):

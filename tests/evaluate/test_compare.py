@@ -42,3 +42,14 @@ def test_folder_without_metrics_rejected(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(ConfigError, match="no metrics.json found"):
         find_evaluations([tmp_path / "empty"])
+
+
+def test_repeated_run_names_get_parent():
+    from pathlib import Path
+
+    from bioseq.evaluate.compare import run_labels
+
+    folders = [Path("out/cnn/fold0"), Path("out/transformer/fold0"), Path("out/data.cnn.seed0")]
+    labels = run_labels(folders, ["cnn", "conv-transformer", "cnn"])
+    assert labels == ["cnn/fold0 (cnn)", "transformer/fold0 (conv-transformer)",
+                      "data.cnn.seed0 (cnn)"]
