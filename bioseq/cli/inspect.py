@@ -22,7 +22,8 @@ def inspect(path: Path, as_json: bool, no_file_locking: bool) -> None:
     transformations, source files (with a note when one changed) and storage
     settings. For a model file: its metadata.
     """
-    from bioseq.io.store import describe_store, is_store_file
+    from bioseq.io.store import is_store_file
+    from bioseq.io.store_check import describe_store
 
     # A missing path goes to the store reader too, which tells "not found" apart from "being written".
     if is_store_file(path) or not path.exists():
@@ -36,7 +37,7 @@ def inspect(path: Path, as_json: bool, no_file_locking: bool) -> None:
 
 
 def format_store_summary(summary: dict[str, Any]) -> str:
-    """Format a store summary from :func:`bioseq.io.store.describe_store` as text."""
+    """Format a store summary from :func:`bioseq.io.store_check.describe_store` as text."""
     length = summary["length"]
     storage = summary["codes_storage"]
     lines = [

@@ -79,7 +79,8 @@ def check_inputs(sources: list[str], out: Path, overwrite: bool) -> list[Path]:
     """
     from bioseq.errors import StoreError
     from bioseq.io.load import DataSource
-    from bioseq.io.store import is_store_file, validate_store
+    from bioseq.io.store import is_store_file
+    from bioseq.io.store_check import validate_store
 
     problems: list[str] = []
     if out.exists() and not overwrite:

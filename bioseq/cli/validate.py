@@ -23,7 +23,7 @@ def validate(paths: tuple[Path, ...], quick: bool, no_file_locking: bool) -> Non
     version, or built from source files that have changed since.
     """
     from bioseq.errors import StoreError
-    from bioseq.io.store import validate_store
+    from bioseq.io.store_check import validate_store
 
     bad = 0
     for path in paths:
