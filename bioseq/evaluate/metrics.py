@@ -574,6 +574,27 @@ def _classification_headline(
     return values
 
 
+def _multilabel_headline(y_true: np.ndarray, probabilities: np.ndarray,
+                         threshold: float) -> dict[str, float | None]:
+    """Compute the headline multilabel metrics with numpy only (bootstrap path)."""
+    y_pred = probabilities >= threshold
+    n_labels = y_true.shape[1]
+    aurocs = [fast_auroc(y_true[:, j], probabilities[:, j]) for j in range(n_labels)]
+    auprcs = [fast_average_precision(y_true[:, j], probabilities[:, j]) for j in range(n_labels)]
+    aurocs = [v for v in aurocs if v is not None]
+    auprcs = [v for v in auprcs if v is not None]
+    tp = (y_true & y_pred).sum(axis=0)
+    denominator = 2 * tp + (~y_true & y_pred).sum(axis=0) + (y_true & ~y_pred).sum(axis=0)
+    present = denominator > 0
+    return {
+        "auroc_macro": float(np.mean(aurocs)) if aurocs else None,
+        "auprc_macro": float(np.mean(auprcs)) if auprcs else None,
+        "f1_macro": float(np.mean(2 * tp[present] / denominator[present])) if present.any()
+        else None,
+        "f1_micro": float(2 * tp.sum() / denominator.sum()) if denominator.sum() else None,
+    }
+
+
 def compute_metrics(
     y_true: np.ndarray,
     scores: np.ndarray,
@@ -681,6 +702,9 @@ def compute_metrics(
                 if task in ("binary", "multiclass"):
                     return _classification_headline(y_true[rows], scores[rows],
                                                     len(class_names), positive_index)
+                if task == "multilabel":
+                    return _multilabel_headline(y_true[rows].astype(bool), scores[rows],
+                                                threshold)
                 overall = point(rows)["overall"]
                 return {name: overall[name]["value"] for name in headline}
 

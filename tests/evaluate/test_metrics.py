@@ -230,3 +230,19 @@ def test_wrong_score_shape_names_classes():
     with pytest.raises(LabelError, match=r"\(4, 3\) for classes \['a', 'b', 'c'\]"):
         compute_metrics(np.array([0, 1, 1, 0]), np.zeros((4, 2)), task="multiclass",
                         class_names=["a", "b", "c"], n_bootstrap=0)
+
+
+def test_multilabel_bootstrap_headline_matches_point():
+    from bioseq.evaluate.metrics import _multilabel_headline
+
+    rng = np.random.default_rng(6)
+    y_true = (rng.random((120, 4)) < 0.3).astype(float)
+    y_true[:, 3] = 0  # one label never present: left out of the macro averages
+    scores = np.clip(y_true * 0.3 + rng.random((120, 4)) * 0.7, 0, 1)
+    result = compute_metrics(y_true, scores, task="multilabel", class_names=list("pqrs"),
+                             n_bootstrap=30)
+    fast = _multilabel_headline(y_true.astype(bool), scores, 0.5)
+    for name in ("auroc_macro", "auprc_macro", "f1_macro", "f1_micro"):
+        assert fast[name] == pytest.approx(result["overall"][name]["value"]), name
+        low, high = result["overall"][name]["ci95"]
+        assert low <= high, name
