@@ -179,15 +179,16 @@ def train_input(wildcards):
 
 
 def train_data_flags(wildcards):
-    """Return --data and loader flags of a training job."""
+    """Return --data, loader and input-length flags of a training job."""
+    length = loader_flags(config["datasets"][wildcards.dataset].get("length", {}))
     if wildcards.partition != "holdout":
         data = fold_path(wildcards.dataset, int(wildcards.partition[4:]), "train")
-        return f"{data_flags(data)} {loader_flags(fold_loader(wildcards.dataset))}"
+        return f"{data_flags(data)} {loader_flags(fold_loader(wildcards.dataset))} {length}"
     if uses_store(wildcards):
         # The store carries labels, classes and the alphabet.
-        return data_flags(f"{RESULTS}/{wildcards.dataset}/train.h5")
+        return f"{data_flags(f'{RESULTS}/{wildcards.dataset}/train.h5')} {length}"
     loader = loader_flags(dataset_loader(wildcards.dataset))
-    return f"{data_flags(train_sources(wildcards.dataset))} {loader}"
+    return f"{data_flags(train_sources(wildcards.dataset))} {loader} {length}"
 
 
 def evaluate_input(wildcards):
