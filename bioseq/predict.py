@@ -26,6 +26,7 @@ Examples
 from __future__ import annotations
 
 import csv
+import json
 import logging
 import os
 import tempfile
@@ -42,7 +43,7 @@ from torch import nn
 from bioseq.alphabet import PAD_CODE
 from bioseq.encode.batch import InputSpec, encode_batch, validate_inputs
 from bioseq.encode.codes import to_fixed_length
-from bioseq.errors import ConfigError, DeviceError, LabelError, SequenceError
+from bioseq.errors import ConfigError, DeviceError, ModelFileError, SequenceError
 from bioseq.sequences import SequenceSet
 
 logger = logging.getLogger(__name__)
@@ -75,6 +76,20 @@ def resolve_model_path(model_or_run: str | os.PathLike[str]) -> Path:
 
 class _NotFound(ConfigError, FileNotFoundError):
     """Model file or run folder that does not exist."""
+
+
+def _run_device(model_path: Path) -> str:
+    """Return the accelerator in the run manifest beside a model file, or "unknown"."""
+    manifest = model_path.parent / "manifest.json"
+    if not manifest.is_file():
+        return "unknown"
+    try:
+        device = json.loads(manifest.read_text(encoding="utf-8")).get("device") or {}
+    except (OSError, ValueError):
+        return "unknown"
+    accelerator = device.get("accelerator")
+    # Lightning names CUDA devices "gpu"; the log speaks of CUDA like torch does.
+    return {"gpu": "cuda"}.get(accelerator, accelerator) or "unknown"
 
 
 def resolve_device(device: str) -> torch.device:
@@ -158,15 +173,16 @@ class Predictor:
         model, metadata = load_model(path, device=target)
         for key in ("task", "class_names", "input"):
             if key not in metadata:
-                raise LabelError(f"model file {path} has no {key!r} in its metadata; it was not "
-                                 "written by bioseq train, so it cannot be used for prediction")
+                raise ModelFileError(
+                    f"model file {path} has no {key!r} in its metadata; it was not written by "
+                    "bioseq train, so it cannot be used for prediction")
         spec_dict = dict(metadata["input"])
         if truncate is not None:
             spec_dict["truncate"] = truncate
         if pad is not None:
             spec_dict["pad"] = pad
         spec = InputSpec.from_dict(spec_dict)
-        trained_on = str(metadata.get("training", {}).get("device", "unknown"))
+        trained_on = str(metadata.get("training", {}).get("device") or _run_device(path))
         # Model files hold plain safetensors, read onto the CPU first, so a
         # GPU-trained file needs no device mapping; the log line records it.
         logger.info("loaded %s (%s, task %s, trained on %s) onto %s", path,

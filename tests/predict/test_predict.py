@@ -174,3 +174,23 @@ def test_rc_average_model_default(tmp_path):
         tables[name] = pd.read_csv(out)["prob_pos"].to_numpy()
     np.testing.assert_allclose(tables["default"], tables["on"])
     assert not np.allclose(tables["default"], tables["off"])
+
+
+def test_gpu_run_manifest_logged_on_cpu(cnn_file, tmp_path, caplog):
+    # A run folder whose manifest records a GPU run; the model file says nothing.
+    import json
+    import shutil
+
+    run = tmp_path / "run"
+    run.mkdir()
+    shutil.copy(cnn_file, run / "model.safetensors")
+    (run / "manifest.json").write_text(json.dumps({"device": {"accelerator": "gpu"}}))
+    from bioseq.models.modelfile import load_model
+
+    model, metadata = load_model(run / "model.safetensors")
+    metadata.pop("training")
+    save_model(run / "model.safetensors", model, metadata)
+    with caplog.at_level(logging.INFO, logger="bioseq.predict"):
+        predictor = Predictor.load(run)
+    assert predictor.device.type == "cpu"
+    assert "trained on cuda; its weights were mapped to the CPU" in caplog.text
