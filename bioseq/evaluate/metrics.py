@@ -642,7 +642,8 @@ def compute_metrics(
     Raises
     ------
     LabelError
-        If the shapes or labels do not fit ``class_names``, or the task is unknown.
+        If there are no records, the shapes or labels do not fit ``class_names``,
+        or the task is unknown.
     """
     if task not in HEADLINE_METRICS:
         raise LabelError(f"unknown task {task!r}; expected one of {sorted(HEADLINE_METRICS)}")
@@ -652,6 +653,8 @@ def compute_metrics(
     n = len(y_true)
     if len(scores) != n:
         raise LabelError(f"{n} true labels but {len(scores)} rows of scores")
+    if n == 0:
+        raise LabelError("no records to evaluate; check the test files and the --split option")
 
     positive_index: int | None = None
     if task in ("binary", "multiclass"):

@@ -246,3 +246,9 @@ def test_multilabel_bootstrap_headline_matches_point():
         assert fast[name] == pytest.approx(result["overall"][name]["value"]), name
         low, high = result["overall"][name]["ci95"]
         assert low <= high, name
+
+
+def test_empty_test_set_rejected():
+    with pytest.raises(LabelError, match="no records to evaluate"):
+        compute_metrics(np.zeros(0, dtype=int), np.zeros((0, 2)), task="binary",
+                        class_names=["a", "b"])
