@@ -54,7 +54,10 @@ def evaluate(model_or_run: Path, out_dir: Path, split_name: str | None, batch_si
         arguments.setdefault("classes", list(metadata["class_names"]))
     test = load_sequences(sources, **arguments)
     if split_name is not None:
-        test = test.split(split_name)
+        try:
+            test = test.split(split_name)
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--split") from error
     paths = evaluate_model(model_or_run, test, out_dir, batch_size=batch_size, device=device,
                            reverse_complement=reverse_complement, truncate=truncate, pad=pad,
                            n_bootstrap=n_bootstrap, seed=seed)

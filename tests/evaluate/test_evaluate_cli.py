@@ -56,3 +56,15 @@ def test_evaluate_cli_single_class_exits_cleanly(tmp_path):
     assert metrics["overall"]["auroc"]["value"] is None
     assert metrics["overall"]["auroc"]["reason"] == "test split contains only class class1"
     assert metrics["overall"]["accuracy"]["value"] is not None
+
+
+def test_evaluate_cli_unknown_split_is_usage_error(tmp_path):
+    model, metadata = fit_baseline(motif_set(100, 2, seed=25), k=2)
+    model_path = save_model(tmp_path / "model.safetensors", model, metadata)
+    test_csv = write_csv(motif_set(20, 2, seed=26), tmp_path / "test.csv")
+    result = CliRunner().invoke(main, ["evaluate", str(model_path), "--data",
+                                       f"test:{test_csv}", "--sequence-column", "sequence",
+                                       "--id-column", "id", "--label-column", "label",
+                                       "--split", "holdout", "--out", str(tmp_path / "eval")])
+    assert result.exit_code == 2
+    assert "no records in split 'holdout'" in result.output
