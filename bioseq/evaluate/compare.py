@@ -58,17 +58,18 @@ def _labels(metrics: dict[str, Any], path: Path) -> tuple[str, Path, str]:
     return dataset, folder, str(model.get("name", "?"))
 
 
-def run_labels(folders: list[Path], model_names: list[str]) -> list[str]:
+def run_labels(datasets: list[str], folders: list[Path], model_names: list[str]) -> list[str]:
     """Name each run by its folder, adding the parent folder where names repeat.
 
-    Layouts such as ``SET/FAMILY/foldK`` repeat ``foldK`` across families, so
-    those runs are named ``FAMILY/foldK``.
+    Layouts such as ``SET/FAMILY/foldK`` repeat ``foldK`` across families of
+    one data set, so those runs are named ``FAMILY/foldK``.
     """
-    names = [folder.name for folder in folders]
-    repeated = {name for name in names if names.count(name) > 1}
+    keys = list(zip(datasets, [folder.name for folder in folders], strict=True))
+    repeated = {key for key in keys if keys.count(key) > 1}
     labels = []
-    for folder, name, model in zip(folders, names, model_names, strict=True):
-        if name in repeated and folder.parent.name:
+    for key, folder, model in zip(keys, folders, model_names, strict=True):
+        name = key[1]
+        if key in repeated and folder.parent.name:
             name = f"{folder.parent.name}/{name}"
         labels.append(f"{name} ({model})")
     return labels
@@ -82,7 +83,8 @@ def comparison_table(metrics_files: list[Path]) -> pd.DataFrame:
     loaded = [json.loads(Path(path).read_text(encoding="utf-8")) for path in metrics_files]
     labels = [_labels(metrics, Path(path)) for metrics, path in zip(loaded, metrics_files,
                                                                      strict=True)]
-    run_names = run_labels([folder for _, folder, _ in labels], [name for *_, name in labels])
+    run_names = run_labels([dataset for dataset, *_ in labels],
+                           [folder for _, folder, _ in labels], [name for *_, name in labels])
     rows = []
     for path, metrics, (dataset, _, _), model in zip(metrics_files, loaded, labels, run_names,
                                                      strict=True):

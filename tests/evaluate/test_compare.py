@@ -49,7 +49,8 @@ def test_repeated_run_names_get_parent():
 
     from bioseq.evaluate.compare import run_labels
 
-    folders = [Path("out/cnn/fold0"), Path("out/transformer/fold0"), Path("out/data.cnn.seed0")]
-    labels = run_labels(folders, ["cnn", "conv-transformer", "cnn"])
-    assert labels == ["cnn/fold0 (cnn)", "transformer/fold0 (conv-transformer)",
-                      "data.cnn.seed0 (cnn)"]
+    folders = [Path("out/s/cnn/fold0"), Path("out/s/transformer/fold0"), Path("out/a/cnn"),
+               Path("out/b/cnn")]
+    labels = run_labels(["s", "s", "a", "b"], folders, ["cnn", "conv-transformer", "cnn", "cnn"])
+    assert labels == ["cnn/fold0 (cnn)", "transformer/fold0 (conv-transformer)", "cnn (cnn)",
+                      "cnn (cnn)"]
