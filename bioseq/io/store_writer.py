@@ -15,11 +15,13 @@ import json
 import logging
 import os
 import socket
+import threading
 import zlib
 from collections import Counter, deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from queue import Queue
 from typing import Any
 
 import h5py
@@ -49,8 +51,9 @@ except ImportError:  # isal has no wheels for some platforms; zlib writes the sa
 
 logger = logging.getLogger(__name__)
 
-# Compressed code chunks waiting to be written; bounds memory to a few MiB.
-_MAX_PENDING_CHUNKS = 4
+# Code chunks being compressed or waiting to be written (1 MiB each); enough that the
+# parser rarely waits for the compression threads.
+_MAX_PENDING_CHUNKS = 16
 _STRING = h5py.string_dtype("utf-8")
 
 
@@ -120,7 +123,9 @@ class StoreWriter:
         self.temp_path = temp_path_for(self.path)
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="bioseq-store")
         self._hashes = [(Path(s), self._pool.submit(hash_file, Path(s))) for s in sources]
-        self._file = h5py.File(self.temp_path, "w")
+        # A chunk cache that holds every per-record dataset's open chunk, so appending a
+        # batch does not recompress a partly filled chunk each time.
+        self._file = h5py.File(self.temp_path, "w", rdcc_nbytes=32 << 20, rdcc_nslots=10007)
         self._create_datasets()
         self._buffer = np.zeros(CODE_CHUNK, dtype=np.uint8)
         self._buffered = 0
@@ -195,20 +200,26 @@ class StoreWriter:
         self._extend("ids", np.asarray(batch.ids, dtype=object), start=self._n_records)
         self._append_labels(batch)
         self._append_splits(batch)
-        if batch.descriptions is not None:
-            if "descriptions" not in self._file:
-                self._file.create_dataset("descriptions", shape=(self._n_records,),
-                                          maxshape=(None,), dtype=_STRING,
-                                          chunks=(RECORD_CHUNK,), compression="gzip",
-                                          compression_opts=1)
-            self._extend("descriptions", batch.descriptions, start=self._n_records)
-        elif "descriptions" in self._file:
-            self._extend("descriptions", np.full(n, "", dtype=object), start=self._n_records)
+        self._append_descriptions(batch)
         self._transforms.update(batch.transforms)
         for reason, ids in batch.flagged.items():
             self._flagged.setdefault(reason, []).extend(ids)
         self._n_records += n
         self._n_residues += int(batch.offsets[-1])
+
+    def _append_descriptions(self, batch: SequenceSet) -> None:
+        # Most FASTA headers have no description, so the dataset is created only when the
+        # first non-empty one arrives; earlier records get "" (which is what a reader sees).
+        has_text = batch.descriptions is not None and any(batch.descriptions.tolist())
+        if "descriptions" not in self._file:
+            if not has_text:
+                return
+            self._file.create_dataset("descriptions", shape=(self._n_records,),
+                                      maxshape=(None,), dtype=_STRING,
+                                      chunks=(RECORD_CHUNK,), compression="gzip",
+                                      compression_opts=1)
+        values = batch.descriptions if has_text else np.full(len(batch), "", dtype=object)
+        self._extend("descriptions", values, start=self._n_records)
 
     def _extend(self, name: str, values: np.ndarray, *, start: int) -> None:
         dataset = self._file[name]
@@ -229,10 +240,11 @@ class StoreWriter:
     def _submit_chunk(self) -> None:
         # Chunks always hold CODE_CHUNK residues; the dataset's extent hides the padding.
         self._buffer[self._buffered :] = 0
-        data = self._buffer.tobytes()
-        future = self._pool.submit(compress_chunk, data, self.compression_level)
+        future = self._pool.submit(compress_chunk, self._buffer, self.compression_level)
         self._pending.append((self._n_chunks, future))
         self._n_chunks += 1
+        # The compression thread owns the filled buffer now; the next chunk gets a new one.
+        self._buffer = np.empty(CODE_CHUNK, dtype=np.uint8)
         self._buffered = 0
         while len(self._pending) > _MAX_PENDING_CHUNKS:
             self._write_pending_chunk()
@@ -421,7 +433,7 @@ class StoreWriter:
             self.temp_path.unlink(missing_ok=True)
 
 
-def compress_chunk(data: bytes, level: int) -> bytes:
+def compress_chunk(data: bytes | np.ndarray, level: int) -> bytes:
     """Deflate one chunk in the zlib format that HDF5's gzip filter reads."""
     # isal has levels 1-3 only, and its level 0 still compresses; zlib covers 0 and 4-9.
     if isal_zlib is not None and 1 <= level <= 3:
@@ -483,7 +495,42 @@ def write_store(
                      positive_class=positive_class) as writer:
         if first is not None:
             writer.append(first)
-        for batch in iterator:
-            writer.append(batch)
+        append_in_background(writer, iterator)
     return writer.finish_summary
+
+
+_END = object()
+
+
+def append_in_background(writer: StoreWriter, batches: Iterator[SequenceSet]) -> None:
+    """Append batches in a second thread while this thread reads the next ones.
+
+    The FASTA reader's numba kernels release the GIL, so parsing overlaps with
+    the HDF5 writes on a second core. At most two parsed batches wait in between.
+    An error on either side stops both and is raised here.
+    """
+    waiting: Queue[object] = Queue(maxsize=2)
+    errors: list[BaseException] = []
+
+    def consume() -> None:
+        try:
+            while (batch := waiting.get()) is not _END:
+                writer.append(batch)  # type: ignore[arg-type]
+        except BaseException as error:  # re-raised in the reading thread below
+            errors.append(error)
+            while waiting.get() is not _END:
+                pass
+
+    thread = threading.Thread(target=consume, name="bioseq-store-append", daemon=True)
+    thread.start()
+    try:
+        for batch in batches:
+            if errors:
+                break
+            waiting.put(batch)
+    finally:
+        waiting.put(_END)
+        thread.join()
+    if errors:
+        raise errors[0]
 
