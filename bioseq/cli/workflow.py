@@ -101,8 +101,7 @@ def check_profile_command(profile: str, configfile: Path | None, snakefile: Path
 
 # Resources worth printing; Snakemake's derived ones (mem_mib, disk_mib) repeat others.
 _SHOWN_RESOURCES = ("mem_mb", "runtime", "gpu", "gpu_model", "gres", "cpus_per_task",
-                    "cpus_per_gpu", "tasks", "nodes", "constraint", "qos", "slurm_extra",
-                    "batch_size")
+                    "cpus_per_gpu", "tasks", "nodes", "constraint", "qos", "slurm_extra")
 
 
 @workflow.command("split-folds")

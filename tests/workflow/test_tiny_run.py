@@ -84,15 +84,17 @@ def test_tiny_run_logs_and_benchmarks(tiny_run):
     assert (results / "logs/report.log").is_file()
 
 
-def test_retry_halves_batch_size(tiny_run):
+def test_retry_keeps_batch_size(tiny_run):
     folder, _ = tiny_run
     calls = [call for call in _train_calls(folder) if "sim.cnn.holdout.seed0" in call]
     batch_sizes = [int(re.search(r"--batch-size (\d+)", call).group(1)) for call in calls]
-    assert batch_sizes == [32, 16]
+    # The retry repeats the flags, so it can resume from the first attempt's checkpoint.
+    assert batch_sizes == [32, 32]
+    assert all("--resume auto" in call for call in calls)
 
 
 def test_retry_doubles_memory(tiny_run):
-    _, result = tiny_run
+    folder, result = tiny_run
     # Snakemake prints each job's resources as it starts it.
     jobs = re.findall(
         r"rule train:\n(?:    .*\n)*?    output: results/runs/sim\.cnn\.holdout\.seed0/model\.safetensors"
@@ -100,6 +102,8 @@ def test_retry_doubles_memory(tiny_run):
         output_of(result),
     )
     assert [int(mem) for mem in jobs] == [4000, 8000]
+    log = (folder / "results/logs/train/sim.cnn.holdout.seed0.log").read_text()
+    assert log.startswith("train: attempt resources mem_mb=8000 runtime=120")
 
 
 def test_tiny_run_rerun_has_nothing_to_do(tiny_run):

@@ -123,30 +123,26 @@ def grid_entries():
 
 
 def model_flags(model):
-    """Return the bioseq train flags of one models entry, except --batch-size."""
+    """Return the bioseq train flags of one models entry.
+
+    None of them depends on the attempt: a retry must repeat the epochs and
+    batch size of the attempt it resumes, or bioseq train rejects the
+    checkpoint. Only memory and runtime grow with the attempt (profiles).
+    """
     entry = config["models"][model]
     flags = ["--model", entry["preset"]]
     if "config" in entry:
         flags += ["--config", entry["config"]]
     if "epochs" in entry:
         flags += ["--epochs", str(entry["epochs"])]
+    if "batch_size" in entry:
+        flags += ["--batch-size", str(entry["batch_size"])]
     if "lr" in entry:
         flags += ["--lr", str(entry["lr"])]
     for key, value in entry.get("params", {}).items():
         flags += ["--param", f"{key}={value}"]
     return " ".join(shlex.quote(part) for part in flags)
 
-
-def batch_size_for_attempt(wildcards, attempt):
-    """Return the model's batch size, halved on every retry (at least 1).
-
-    A resource rather than a param, because Snakemake re-evaluates resources
-    for each attempt but computes params once.
-    """
-    base = config["models"][wildcards.model].get("batch_size", 0)
-    if not base:
-        return 0
-    return max(1, base // 2 ** (attempt - 1))
 
 
 def fold_file(wildcards, part):

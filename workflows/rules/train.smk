@@ -28,12 +28,10 @@ rule train:
         accelerator=TRAIN_OPTIONS.get("accelerator", "auto"),
     resources:
         gpu=1,
-        batch_size=batch_size_for_attempt,
     shell:
-        "echo \"train: batch_size={resources.batch_size} mem_mb={resources.mem_mb}"
+        "echo \"train: attempt resources mem_mb={resources.mem_mb} runtime={resources.runtime}"
         " CUDA_VISIBLE_DEVICES=${{CUDA_VISIBLE_DEVICES:-unset}}\" > {log:q}; "
         "bioseq train {params.data} {params.model}"
-        " $( [ {resources.batch_size} -gt 0 ] && echo --batch-size {resources.batch_size} )"
         " --out {params.run:q} --seed {wildcards.seed} --devices {params.devices}"
         " --accelerator {params.accelerator}"
         " --precision {params.precision} --resume auto >> {log:q} 2>&1"
