@@ -283,3 +283,96 @@ def gather_strings(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> lis
     out = np.empty(int((ends - starts).sum()) + len(starts), dtype=np.uint8)
     _join_ranges(buf, starts, ends, out)
     return out[:-1].tobytes().decode("utf-8", errors="replace").split("\n")
+
+
+_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
+_FNV_PRIME = np.uint64(0x100000001B3)
+_MIX_1 = np.uint64(0xFF51AFD7ED558CCD)
+_MIX_2 = np.uint64(0xC4CEB9FE1A85EC53)
+
+
+@njit(cache=True, nogil=True)
+def _finish_hash(h, length):  # pragma: no cover - compiled
+    # FNV-1a state, then the length and a 64-bit avalanche step (MurmurHash3's finalizer).
+    h ^= np.uint64(length)
+    h ^= h >> np.uint64(33)
+    h *= _MIX_1
+    h ^= h >> np.uint64(33)
+    h *= _MIX_2
+    h ^= h >> np.uint64(33)
+    return h
+
+
+@njit(cache=True, nogil=True)
+def _hash_lines(buf, out):  # pragma: no cover - compiled
+    count = 0
+    h = _FNV_OFFSET
+    length = 0
+    for i in range(buf.shape[0]):
+        byte = buf[i]
+        if byte == 10:
+            if count < out.shape[0]:
+                out[count] = _finish_hash(h, length)
+            count += 1
+            h = _FNV_OFFSET
+            length = 0
+        else:
+            h = (h ^ np.uint64(byte)) * _FNV_PRIME
+            length += 1
+    if count < out.shape[0]:
+        out[count] = _finish_hash(h, length)
+    return count + 1
+
+
+def hash_strings(values: list[str]) -> np.ndarray:
+    """Return a stable 64-bit hash (``uint64``) of each string's UTF-8 bytes.
+
+    The same string gives the same hash in every process, unlike Python's
+    salted ``hash``. All strings are joined into one buffer and hashed in one
+    compiled pass; a string that contains a line feed is hashed on its own.
+    """
+    out = np.empty(len(values), dtype=np.uint64)
+    if not values:
+        return out
+    joined = "\n".join(values).encode("utf-8", errors="surrogatepass")
+    if _hash_lines(np.frombuffer(joined, dtype=np.uint8), out) != len(values):
+        for index, value in enumerate(values):
+            one = np.empty(1, dtype=np.uint64)
+            _hash_lines(np.frombuffer(value.replace("\n", "\r").encode("utf-8", errors="surrogatepass"),
+                                      dtype=np.uint8), one)
+            out[index] = one[0]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def merge_sorted(keys_a, values_a, keys_b, values_b, keys_out, values_out):  # pragma: no cover
+    """Merge two key-sorted runs (keys with a value each) into the ``*_out`` arrays.
+
+    On equal keys the entry of run ``a`` comes first. Only the outputs are
+    allocated (by the caller), unlike a concatenate-and-argsort merge.
+    """
+    i = 0
+    j = 0
+    k = 0
+    n_a = keys_a.shape[0]
+    n_b = keys_b.shape[0]
+    while i < n_a and j < n_b:
+        if keys_b[j] < keys_a[i]:
+            keys_out[k] = keys_b[j]
+            values_out[k] = values_b[j]
+            j += 1
+        else:
+            keys_out[k] = keys_a[i]
+            values_out[k] = values_a[i]
+            i += 1
+        k += 1
+    while i < n_a:
+        keys_out[k] = keys_a[i]
+        values_out[k] = values_a[i]
+        i += 1
+        k += 1
+    while j < n_b:
+        keys_out[k] = keys_b[j]
+        values_out[k] = values_b[j]
+        j += 1
+        k += 1

@@ -49,6 +49,7 @@ from bioseq.errors import ConfigError, FastaFormatError
 from bioseq.io._combine import concat_sets
 from bioseq.io._fasta_block import Block, parse_block
 from bioseq.io._fasta_head import HEAD_BYTES, head_records, looks_three_line, residue_sample
+from bioseq.io._fasta_kernel import hash_strings, merge_sorted
 from bioseq.io._records import duplicate_keep
 from bioseq.io.compression import UTF8_BOM, TruncatedInputError, open_binary, read_block
 from bioseq.io.headers import HeaderFields
@@ -210,8 +211,9 @@ def iter_fasta(
     """Stream a FASTA file as sequence sets of up to ``chunk_size`` records.
 
     Takes the options of :func:`read_fasta`. Duplicate ids are checked
-    across chunks; ``duplicates="last"`` needs the whole file and is
-    rejected here. Labels from headers need declared ``classes`` (or
+    across chunks by 64-bit hash, about 16 bytes per record (see docs/io.md,
+    "Streaming"). ``duplicates="last"`` needs the whole file and is rejected
+    here. Labels from headers need declared ``classes`` (or
     ``task="regression"``), because a chunk cannot see the classes of later ones.
 
     Raises
@@ -227,7 +229,7 @@ def iter_fasta(
     wants_labels = labels and opts.header is not None and opts.header.label_from is not None
     if wants_labels and classes is None and task != "regression":
         raise ConfigError("streaming labels from FASTA headers needs declared classes (classes=[...])")
-    seen: dict[str, int] = {}
+    seen = _SeenIds()
     pending: list[Block] = []
     n_pending = 0
     total: Counter = Counter()
@@ -254,6 +256,10 @@ def iter_fasta(
         total.update(chunk.transforms)
         n_total += len(chunk)
         yield chunk
+    else:
+        # Blocks whose records were all dropped at the end of the file: count them in the summary.
+        for block in pending:
+            total.update(block.records.transforms)
     _log_summary(str(path), n_total, chunk.alphabet.name if n_total else "-", total)
 
 
@@ -343,7 +349,8 @@ def _iter_blocks(path: Path, opts: FastaOptions, whole: bool = False) -> Iterato
                 if cut < 0:
                     pending = data
                     continue
-                part, pending = data[: cut + 1], data[cut + 1:]
+                # A view, not a copy: only the short tail after the last header is copied.
+                part, pending = memoryview(data)[: cut + 1], data[cut + 1:]
             else:
                 part, pending = data, b""
             if part:
@@ -418,34 +425,106 @@ def _resolve_duplicates(
     return keep
 
 
+class _SeenIds:
+    """Ids of the records streamed so far, kept as 64-bit hashes with the line of each.
+
+    The hashes live in sorted ``uint64`` runs with an ``int64`` header line
+    beside each entry, about 16 bytes per record. Each new block adds a run.
+    Runs of similar size are merged, so there are at most about log2(n) runs
+    and each hash is copied about log2(n) times in all. A merge allocates only
+    its output, so the peak is about 32 bytes per record while the two
+    largest runs merge.
+    """
+
+    def __init__(self) -> None:
+        self.runs: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def find(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return which ``hashes`` were seen before and the header line of each (0 if not)."""
+        found = np.zeros(len(hashes), dtype=bool)
+        lines = np.zeros(len(hashes), dtype=np.int64)
+        for run_hashes, run_lines in self.runs:
+            position = np.searchsorted(run_hashes, hashes)
+            np.minimum(position, len(run_hashes) - 1, out=position)
+            hit = run_hashes[position] == hashes
+            lines[hit] = run_lines[position[hit]]
+            found |= hit
+        return found, lines
+
+    def contains(self, value: int) -> bool:
+        return bool(self.find(np.array([value], dtype=np.uint64))[0][0])
+
+    def add(self, hashes: np.ndarray, lines: np.ndarray) -> None:
+        """Add a run of hashes; the caller passes only hashes that are not in the set yet."""
+        if not len(hashes):
+            return
+        order = np.argsort(hashes, kind="stable")
+        self.runs.append((hashes[order], lines[order].astype(np.int64)))
+        while len(self.runs) > 1 and len(self.runs[-2][0]) <= 2 * len(self.runs[-1][0]):
+            (h1, l1), (h2, l2) = self.runs.pop(-2), self.runs.pop(-1)
+            hashes = np.empty(len(h1) + len(h2), dtype=np.uint64)
+            lines = np.empty(len(hashes), dtype=np.int64)
+            merge_sorted(h1, l1, h2, l2, hashes, lines)
+            del h1, l1, h2, l2
+            self.runs.append((hashes, lines))
+
+
 def _check_streaming_duplicates(
-    block: Block, seen: dict[str, tuple[int, str]], policy: str, path: str
+    block: Block, seen: _SeenIds, policy: str, path: str
 ) -> np.ndarray | None:
-    """Check ids against earlier blocks; return the records to keep, or None for all."""
+    """Check ids against earlier blocks; return the records to keep, or None for all.
+
+    Ids of earlier blocks are compared by 64-bit hash (see :class:`_SeenIds`);
+    ids inside the block are compared as text.
+    """
     records = block.records
-    keep = np.ones(len(records), dtype=bool)
+    ids = records.ids.tolist()
+    hashes = hash_strings(ids)
+    lines = block.header_lines.astype(np.int64)
+    earlier, earlier_lines = seen.find(hashes)
+    repeated = np.zeros(len(ids), dtype=bool)
+    if len(ids) > 1:
+        order = np.argsort(hashes, kind="stable")
+        same = hashes[order][1:] == hashes[order][:-1]
+        repeated[order[1:][same]] = True
+    if not earlier.any() and not repeated.any():
+        seen.add(hashes, lines)
+        return None
+    # Slow path, only for blocks with a repeated id: walk the records in file order.
+    keep = np.ones(len(ids), dtype=bool)
     new_ids = records.ids.copy()
-    changed = False
-    for index, name in enumerate(records.ids.tolist()):
-        line = int(block.header_lines[index])
-        if name not in seen:
-            seen[name] = line
+    local: dict[int, tuple[int, str]] = {}
+    for index, name in enumerate(ids):
+        value = int(hashes[index])
+        line = int(lines[index])
+        first_line = None
+        if earlier[index]:
+            first_line = int(earlier_lines[index])
+        elif value in local and local[value][1] == name:
+            first_line = local[value][0]
+        if first_line is None:
+            local.setdefault(value, (line, name))
             continue
         if policy == "error":
-            raise FastaFormatError(_duplicate_message(path, name, seen[name], line))
+            raise FastaFormatError(_duplicate_message(path, name, first_line, line))
         records.transforms[f"duplicates_{policy}"] += 1
         if policy == "first":
             keep[index] = False
-            changed = True
-        else:
-            suffix = 2
-            while f"{name}_{suffix}" in seen:
-                suffix += 1
-            new_ids[index] = f"{name}_{suffix}"
-            seen[new_ids[index]] = line
+            continue
+        suffix = 2
+        while True:
+            candidate = f"{name}_{suffix}"
+            candidate_hash = int(hash_strings([candidate])[0])
+            if candidate_hash not in local and not seen.contains(candidate_hash):
+                break
+            suffix += 1
+        new_ids[index] = candidate
+        local[candidate_hash] = (line, candidate)
     if policy == "rename":
         records.ids = new_ids
-    return np.flatnonzero(keep) if changed else None
+    seen.add(np.fromiter(local.keys(), dtype=np.uint64, count=len(local)),
+             np.fromiter((line for line, _ in local.values()), dtype=np.int64, count=len(local)))
+    return None if keep.all() else np.flatnonzero(keep)
 
 
 def _subset_block(block: Block, keep: np.ndarray) -> Block:
