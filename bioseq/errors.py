@@ -50,3 +50,7 @@ class ConfigError(BioseqError, ValueError):
 
 class DeviceError(BioseqError, RuntimeError):
     """Requested device or launch layout that this machine or job cannot provide."""
+
+
+class OutputError(BioseqError, OSError):
+    """Output file or folder that cannot be created or written."""

@@ -29,7 +29,6 @@ import csv
 import json
 import logging
 import os
-import tempfile
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from bioseq._files import atomic_open, make_output_folder
 from bioseq.alphabet import PAD_CODE
 from bioseq.encode.batch import InputSpec, encode_batch, validate_inputs
 from bioseq.encode.codes import to_fixed_length
@@ -396,7 +396,7 @@ def predict_sequences(
     """
     predictor = Predictor.load(model_path, device=device, truncate=truncate, pad=pad)
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    make_output_folder(out.parent)
     options = {"alphabet": predictor.spec.alphabet, **(read_options or {})}
     header = ["id", *predictor.output_columns()]
     if predictor.task in ("binary", "multiclass"):
@@ -404,25 +404,19 @@ def predict_sequences(
     elif predictor.task == "multilabel":
         header.append("predicted_labels")
 
-    handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
     n_written = 0
     transforms: Counter = Counter()
-    try:
-        with os.fdopen(handle, "w", newline="", encoding="utf-8") as stream:
-            writer = csv.writer(stream, lineterminator="\n")
-            writer.writerow(header)
-            for chunk in _iter_chunks(source, chunk_size, options):
-                predictor.check(chunk, transforms)
-                scores = predictor.score(chunk, batch_size=batch_size,
-                                         reverse_complement=reverse_complement, check=False)
-                writer.writerows(_prediction_rows(predictor, chunk.ids, scores))
-                n_written += len(chunk)
-                transforms.update(chunk.transforms)
-                logger.debug("scored %d records", n_written)
-        os.replace(temporary, out)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with atomic_open(out, "w", newline="", encoding="utf-8") as stream:
+        writer = csv.writer(stream, lineterminator="\n")
+        writer.writerow(header)
+        for chunk in _iter_chunks(source, chunk_size, options):
+            predictor.check(chunk, transforms)
+            scores = predictor.score(chunk, batch_size=batch_size,
+                                     reverse_complement=reverse_complement, check=False)
+            writer.writerows(_prediction_rows(predictor, chunk.ids, scores))
+            n_written += len(chunk)
+            transforms.update(chunk.transforms)
+            logger.debug("scored %d records", n_written)
     changed = {key: value for key, value in transforms.items() if value}
     logger.info("wrote %d predictions to %s%s", n_written, out,
                 f" (input transformations: {dict(changed)})" if changed else "")

@@ -37,7 +37,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tempfile
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -46,6 +45,7 @@ from typing import IO, Literal
 
 import numpy as np
 
+from bioseq._files import atomic_open, make_temporary, publish
 from bioseq.alphabet import DNA
 from bioseq.errors import ConfigError
 from bioseq.sequences import SequenceSet
@@ -452,8 +452,7 @@ def write_simulated(
     counts: dict[str, Counter] = {name: Counter() for name in targets}
     try:
         for name, target in targets.items():
-            descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=folder)
-            temporaries[name] = Path(temporary)
+            descriptor, temporaries[name] = make_temporary(target)
             handles[name] = os.fdopen(descriptor, "w", encoding="ascii", newline="")
             if output_format == "csv":
                 handles[name].write(_csv_header(spec))
@@ -472,7 +471,7 @@ def write_simulated(
         for handle in handles.values():
             handle.close()
         for name, target in targets.items():
-            _publish(temporaries[name], target)
+            publish(temporaries[name], target)
     except BaseException:
         for handle in handles.values():
             handle.close()
@@ -493,20 +492,6 @@ def write_simulated(
 
 
 def _write_json_atomically(path: Path, payload: dict[str, object]) -> None:
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            json.dump(payload, handle, indent=2)
-            handle.write("\n")
-        _publish(Path(temporary), path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def _publish(temporary: Path, target: Path) -> None:
-    # mkstemp creates files with mode 0600; give them the usual umask mode.
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(temporary, 0o666 & ~umask)
-    os.replace(temporary, target)
+    with atomic_open(path, "w", encoding="utf-8") as handle:
+        json.dump(payload, handle, indent=2)
+        handle.write("\n")

@@ -16,7 +16,6 @@ import re
 import shlex
 import subprocess
 import sys
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from bioseq._files import atomic_open
 from bioseq.errors import BioseqError, ConfigError, LabelError
 from bioseq.sequences import SequenceSet
 
@@ -412,20 +412,11 @@ def write_fold_table(records: SequenceSet, path: Path) -> None:
     import csv
 
     header, label_rows = _label_columns(records)
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["id", "sequence", *header])
-            for index in range(len(records)):
-                writer.writerow([records.ids[index], records.sequence(index), *label_rows[index]])
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with atomic_open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "sequence", *header])
+        for index in range(len(records)):
+            writer.writerow([records.ids[index], records.sequence(index), *label_rows[index]])
 
 
 def write_folds(records: SequenceSet, n_folds: int, seed: int, out_dir: Path) -> list[Path]:

@@ -59,6 +59,25 @@ class LazyGroup(click.Group):
                 logging.getLogger("bioseq").exception("failed")
             click.echo(f"Error: {error}", err=True)
             ctx.exit(1)
+        except OSError as error:
+            # Unwritable outputs and unreadable inputs that no command turned into a
+            # BioseqError: one line with the path and the reason, traceback with -v.
+            verbose = (ctx.obj or {}).get("verbosity", 0) > 0
+            if verbose:
+                logging.getLogger("bioseq").exception("failed")
+            click.echo(f"Error: {describe_os_error(error)}", err=True)
+            ctx.exit(1)
+
+
+def describe_os_error(error: OSError) -> str:
+    """Return a one-line message for an operating-system error: path, reason, what to do."""
+    reason = error.strerror or str(error) or type(error).__name__
+    if error.filename is None:
+        return f"file operation failed: {reason}; check the output paths and permissions"
+    paths = str(error.filename)
+    if error.filename2 is not None:
+        paths += f" -> {error.filename2}"
+    return f"cannot access {paths}: {reason}; check the path and its permissions"
 
 
 def configure_logging(verbosity: int) -> None:

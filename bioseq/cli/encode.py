@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
@@ -256,14 +254,11 @@ def write_npz_atomic(path: Path, arrays: dict[str, np.ndarray], *, compress: boo
     """
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
+    if folder.exists() and not folder.is_dir():
+        raise click.UsageError(f"output folder {folder} is a file; choose another output path")
     if not folder.is_dir():
         raise click.UsageError(f"output folder {folder} does not exist; create it first")
-    handle = tempfile.NamedTemporaryFile(dir=folder, prefix=f".{path.name}.", suffix=".tmp",
-                                         delete=False)
-    try:
-        with handle:
-            (np.savez_compressed if compress else np.savez)(handle, **arrays)
-        os.replace(handle.name, path)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
+    from bioseq._files import atomic_open
+
+    with atomic_open(path, "wb") as stream:
+        (np.savez_compressed if compress else np.savez)(stream, **arrays)

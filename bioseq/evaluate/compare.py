@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from bioseq import __version__
+from bioseq._files import make_output_folder
 from bioseq.errors import ConfigError
 from bioseq.evaluate import plots
 from bioseq.evaluate.report import format_value, write_csv_atomic, write_text_atomic
@@ -169,7 +170,7 @@ def write_comparison(folders: list[str | os.PathLike[str]],
     files = find_evaluations(folders)
     table = comparison_table(files)
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    make_output_folder(out)
     paths = {"csv": out / "comparison.csv", "html": out / "comparison.html"}
     write_csv_atomic(table, paths["csv"])
     images = {}

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from bioseq import __version__
+from bioseq._files import make_output_folder
 from bioseq.evaluate import plots
 from bioseq.evaluate.plots import write_bytes_atomic
 from bioseq.sequences import SequenceSet
@@ -236,7 +237,7 @@ def draw_plots(out_dir: Path, metrics: dict[str, Any], y_true: np.ndarray, score
             figures["training_curves"] = curves
 
     plot_dir = out_dir / "plots"
-    plot_dir.mkdir(parents=True, exist_ok=True)
+    make_output_folder(plot_dir)
     paths = {}
     for name, figure in figures.items():
         path = plot_dir / f"{name}.png"
@@ -430,7 +431,7 @@ def write_evaluation(
         Paths of the written files by kind.
     """
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    make_output_folder(out_dir)
     paths: dict[str, Path] = {}
 
     paths["metrics"] = out_dir / "metrics.json"

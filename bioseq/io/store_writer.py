@@ -28,6 +28,7 @@ import h5py
 import numpy as np
 
 from bioseq import __version__
+from bioseq._files import output_error
 from bioseq.alphabet import PAD_CODE, Alphabet, get_alphabet
 from bioseq.errors import StoreError
 from bioseq.io.labels import natural_key
@@ -125,7 +126,11 @@ class StoreWriter:
         self._hashes = [(Path(s), self._pool.submit(hash_file, Path(s))) for s in sources]
         # A chunk cache that holds every per-record dataset's open chunk, so appending a
         # batch does not recompress a partly filled chunk each time.
-        self._file = h5py.File(self.temp_path, "w", rdcc_nbytes=32 << 20, rdcc_nslots=10007)
+        try:
+            self._file = h5py.File(self.temp_path, "w", rdcc_nbytes=32 << 20, rdcc_nslots=10007)
+        except OSError as error:
+            self._pool.shutdown(cancel_futures=True)
+            raise output_error(self.path, error) from error
         self._create_datasets()
         self._buffer = np.zeros(CODE_CHUNK, dtype=np.uint8)
         self._buffered = 0

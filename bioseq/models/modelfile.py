@@ -41,7 +41,6 @@ import os
 import pickle
 import re
 import struct
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +51,7 @@ from safetensors.torch import save as save_safetensors_bytes
 from torch import nn
 
 from bioseq import __version__
+from bioseq._files import atomic_write_bytes
 from bioseq.errors import BioseqError, ModelFileError
 
 logger = logging.getLogger(__name__)
@@ -125,17 +125,7 @@ def save_model(path: str | os.PathLike[str], model: nn.Module, metadata: dict[st
 def write_atomically(path: Path, payload: bytes) -> None:
     """Write ``payload`` to a temporary file beside ``path``, then rename it over ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle = tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.",
-                                         suffix=".tmp", delete=False)
-    try:
-        with handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(handle.name, path)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
+    atomic_write_bytes(path, payload, fsync=True)
 
 
 def read_model_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import tempfile
 import types
 import typing
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from typing import Any, Literal
 
 import yaml
 
+from bioseq._files import atomic_write_text
 from bioseq.errors import ConfigError
 
 ScheduleName = Literal["none", "onecycle", "cosine", "exponential"]
@@ -373,18 +373,4 @@ def write_config(config: TrainConfig, path: str | os.PathLike[str]) -> None:
 def write_text_atomic(path: Path, text: str) -> None:
     """Write ``text`` to a temporary file beside ``path``, then rename it over ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        # mkstemp creates 0600 files; give the output the usual 0644 (less the umask).
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temp, 0o666 & ~umask)
-        os.replace(temp, path)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
+    atomic_write_text(path, text, fsync=True)

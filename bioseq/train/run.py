@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from bioseq._files import make_output_folder
 from bioseq.errors import ConfigError, LabelError, SequenceError
 from bioseq.sequences import SequenceSet
 from bioseq.train.config import TrainConfig, write_config, write_text_atomic
@@ -104,7 +105,7 @@ def train_run(
         sequences.
     """
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    make_output_folder(out)
     handler = _attach_log_file(out / "train.log") if _is_rank_zero() else None
     try:
         return _train(config, out, seqset, list(callbacks), progress_bar)
