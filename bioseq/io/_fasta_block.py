@@ -55,18 +55,24 @@ class _KernelArrays:
 
 def parse_block(
     path: Path,
-    data: bytes,
+    data: bytes | memoryview,
     first_line: int,
     alphabet: Alphabet,
     opts: FastaOptions,
     transforms: Counter,
 ) -> tuple[Block, int]:
-    """Parse complete records from ``data``; return them and the number of lines read."""
+    """Parse complete records from ``data``; return them and the number of lines read.
+
+    ``data`` may be a memoryview, so that the caller can pass part of a block without copying it.
+    """
     buf = np.frombuffer(data, dtype=np.uint8)
     table, alias_mask = lookup_tables(alphabet)
     flags = kernel.byte_flags(table, alias_mask)
     fast = kernel.fast_codes(table, flags)
     # Guess room for one record per 16 bytes; a file of smaller records is counted exactly.
+    # The unwritten tail of these arrays is never touched, so it adds no resident
+    # memory (peak RSS of a streamed 1M-record file was the same with exact sizes),
+    # while counting the headers first made read_fasta about 15% slower.
     capacity = len(data) // 16 + 1024
     while True:
         arrays = _KernelArrays(len(data), capacity, opts.keep_softmask)
@@ -80,7 +86,7 @@ def parse_block(
         )
         if result[kernel.R_ERROR] != kernel.E_CAPACITY:
             break
-        capacity = data.count(b">") + 1
+        capacity = int(np.count_nonzero(buf == 62)) + 1
     codes, softmask = arrays.codes, arrays.softmask
     header_start, header_end = arrays.header_start, arrays.header_end
     id_start, id_end = arrays.id_start, arrays.id_end
