@@ -143,10 +143,12 @@ SETTINGS = {
         "transformer": {"model": {"name": "token-transformer", "params": {
             "d_model": 64, "n_heads": 4, "n_layers": 2, "dropout": 0.1}},
             "input": {"k": 1, "stride": 1, "max_len": 100, "truncate": "right"},
-            "trainer": {"epochs": 20, "batch_size": 32, "early_stopping": 6,
+            "trainer": {"epochs": 12, "batch_size": 32, "early_stopping": 4,
                         "monitor": "val_accuracy"}},
     },
     "uci_splice": {
+        # The splice junction sits at the centre (position 30), so the CNN again ends in a
+        # kernel that spans the whole sequence.
         "load": load_splice, "metric": "accuracy",
         "cnn": {"model": {"name": "cnn", "params": {
             "conv_layers": [{"filters": 64, "kernel_size": 9}, {"filters": 64, "kernel_size": 61}],
@@ -155,8 +157,8 @@ SETTINGS = {
             "trainer": {"epochs": 6, "batch_size": 64}},
         "transformer": {"model": {"name": "conv-transformer", "params": {
             "d_model": 64, "n_heads": 4, "n_layers": 2, "stem_pool": 1, "stem_kernel": 9,
-            "positions": "learned"}},
-            "trainer": {"epochs": 20, "batch_size": 32}},
+            "positions": "learned", "pooling": "cls"}},
+            "trainer": {"epochs": 6, "batch_size": 64}},
     },
     "nrc_ncrna": {
         # 99% of the RNAs are at most 493 nt; longer ones are cut to their first 512 nt.
@@ -171,7 +173,7 @@ SETTINGS = {
         "transformer": {"model": {"name": "conv-transformer", "params": {
             "d_model": 64, "n_heads": 4, "n_layers": 2, "stem_pool": 4}},
             "input": {"max_len": 512, "truncate": "right"},
-            "trainer": {"epochs": 12, "batch_size": 64}},
+            "trainer": {"epochs": 6, "batch_size": 64}},
     },
 }
 
