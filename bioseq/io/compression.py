@@ -102,3 +102,38 @@ def open_text(path: str | Path, encoding: str = "utf-8-sig") -> io.TextIOWrapper
     The default encoding ``utf-8-sig`` drops a UTF-8 byte order mark.
     """
     return io.TextIOWrapper(open_binary(path), encoding=encoding, newline="")
+
+
+class NotUtf8Error(FormatError):
+    """Input text that is not valid UTF-8."""
+
+
+def find_invalid_utf8(path: str | Path) -> tuple[int, int, int] | None:
+    """Locate the first byte that is not valid UTF-8 in a (possibly gzip) text file.
+
+    Returns
+    -------
+    tuple of (line, column, byte) or None
+        1-based line, 1-based character column of the first invalid byte and
+        the byte's value; None when the whole file is valid UTF-8.
+    """
+    with open_binary(path) as stream:
+        for number, raw in enumerate(stream, start=1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                # A line cut inside a multi-byte character at the end of the file is invalid too.
+                column = len(raw[: error.start].decode("utf-8", errors="replace")) + 1
+                return number, column, raw[error.start]
+    return None
+
+
+def not_utf8_error(path: str | Path) -> NotUtf8Error | None:
+    """Build the error for the first invalid UTF-8 byte in a file, or None if there is none."""
+    found = find_invalid_utf8(path)
+    if found is None:
+        return None
+    line, column, byte = found
+    return NotUtf8Error(
+        f"{path}:{line}: not UTF-8 (byte 0x{byte:02x} at column {column}); re-save the file as UTF-8"
+    )

@@ -31,7 +31,14 @@ import numpy as np
 from bioseq.alphabet import Alphabet
 from bioseq.errors import ConfigError, FormatError, LabelError
 from bioseq.io._combine import concat_sets
-from bioseq.io.compression import HDF5_MAGIC, UTF8_BOM, open_binary, read_block, read_magic
+from bioseq.io.compression import (
+    HDF5_MAGIC,
+    UTF8_BOM,
+    not_utf8_error,
+    open_binary,
+    read_block,
+    read_magic,
+)
 from bioseq.io.labels import natural_key, parse_classes
 from bioseq.io.splits import normalize_split
 from bioseq.sequences import SequenceSet
@@ -116,6 +123,25 @@ def detect_format(path: str | Path) -> Literal["fasta", "table", "store"]:
     return "table"
 
 
+def _check_decoded(records: SequenceSet, path: Path) -> None:
+    """Reject FASTA header text that the reader decoded with replacement characters.
+
+    The FASTA reader decodes headers leniently, so a byte that is not UTF-8
+    becomes U+FFFD. When one appears, the file is scanned again for the byte;
+    a U+FFFD written in the file as valid UTF-8 passes.
+    """
+    texts = [records.ids]
+    if records.descriptions is not None:
+        texts.append(records.descriptions)
+    if records.class_names is not None:
+        texts.append(np.asarray(records.class_names, dtype=object))
+    if not any("\ufffd" in "\n".join(str(value) for value in text.tolist()) for text in texts):
+        return
+    error = not_utf8_error(path)
+    if error is not None:
+        raise error
+
+
 def _split_options(kind: str, options: dict[str, object], source: DataSource) -> dict[str, object]:
     """Pick the options that apply to one reader."""
     picked = {key: value for key, value in options.items() if value is not None}
@@ -161,7 +187,9 @@ def _read_one(
             records.labels, records.class_names, records.task = None, None, None
         return records
     if kind == "fasta":
-        return read_fasta(source.path, labels=use_labels, classes=classes, **picked)
+        records = read_fasta(source.path, labels=use_labels, classes=classes, **picked)
+        _check_decoded(records, source.path)
+        return records
     return read_table(source.path, labels=use_labels, classes=classes, **picked)  # type: ignore[arg-type]
 
 
@@ -422,6 +450,8 @@ def iter_sequences(
         else:
             chunks = iter_table(source.path, chunk_size, labels=use_labels, classes=declared, **picked)
         for chunk in chunks:
+            if kind == "fasta":
+                _check_decoded(chunk, source.path)
             alphabet = chunk.alphabet
             if source.split is not None:
                 chunk.splits = np.full(len(chunk), source.split, dtype=object)

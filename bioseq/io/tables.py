@@ -23,6 +23,8 @@ Rules:
   ``class``, ``y`` or ``target``; the id in ``id``, ``name``, ``seq_id`` or
   ``sequence_id``; the split in ``split``. Without an id column the id is
   ``FILE:LINE``.
+- Text that is not UTF-8 is an error naming the line, the byte and its
+  column (``x.csv:3: not UTF-8 (byte 0xe9 at column 4)``).
 
 The rows are split into fields with Python's :mod:`csv` module rather than
 pandas, because pandas' parser pads short rows and drops surplus fields of the
@@ -49,7 +51,7 @@ from bioseq.io._records import (
     handle_empty,
     handle_stops,
 )
-from bioseq.io.compression import TruncatedInputError, open_text
+from bioseq.io.compression import TruncatedInputError, not_utf8_error, open_text
 from bioseq.io.labels import RawLabels, encode_labels
 from bioseq.io.splits import normalize_split
 from bioseq.sequences import SequenceSet
@@ -141,6 +143,11 @@ def _read_rows(path: Path, sep: str | None) -> Iterator[tuple[int, list[str]]]:
         raise TableFormatError(
             f"{path}:{previous_end + 1}: malformed row ({error}); check the quotes on this line"
         ) from None
+    except UnicodeDecodeError:
+        located = not_utf8_error(path)
+        if located is None:  # pragma: no cover - the decoder and the rescan agree on valid UTF-8
+            raise
+        raise located from None
     except (EOFError, zlib.error) as error:
         raise TruncatedInputError(
             f"{path}: compressed data ended early (unexpected end of stream or CRC mismatch) "

@@ -1,0 +1,63 @@
+"""Inputs that a new user gets wrong: encodings, label spellings, folders, separators, splits."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bioseq.errors import FormatError
+from bioseq.io.load import iter_sequences, load_sequences
+
+BIOSEQ = Path(sys.executable).parent / "bioseq"
+
+
+def write(path: Path, content: bytes | str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content.encode() if isinstance(content, str) else content)
+    return path
+
+
+def run_bioseq(*arguments: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(BIOSEQ), *arguments], cwd=cwd, capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+
+
+# Text that is not UTF-8
+
+
+def test_table_latin1_byte_position(tmp_path):
+    path = write(tmp_path / "latin1.csv", b"id,sequence,label\nr1,ACGT,0\nr2,ACGA,caf\xe9\n")
+    with pytest.raises(FormatError, match=r"latin1\.csv:3: not UTF-8 \(byte 0xe9 at column 12\); "
+                                          r"re-save the file as UTF-8"):
+        load_sequences(path)
+
+
+def test_table_latin1_preprocess_cli(tmp_path):
+    write(tmp_path / "latin1.csv", b"id,sequence,label\nr\xe9,ACGT,0\nr2,ACGA,1\n")
+    done = run_bioseq("preprocess", "--data", "latin1.csv", "--out", "o.h5", cwd=tmp_path)
+    assert done.returncode == 1
+    assert "latin1.csv:2: not UTF-8 (byte 0xe9 at column 2)" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "o.h5").exists()
+
+
+def test_fasta_header_latin1_byte(tmp_path):
+    path = write(tmp_path / "h.fa", b">r1 ok\nACGT\n>r2 caf\xe9\nACGA\n")
+    with pytest.raises(FormatError, match=r"h\.fa:3: not UTF-8 \(byte 0xe9 at column 8\)"):
+        load_sequences(path)
+
+
+def test_fasta_header_latin1_streaming(tmp_path):
+    path = write(tmp_path / "h.fa", b">r1\nACGT\n>r\xe9\nACGA\n")
+    with pytest.raises(FormatError, match=r"h\.fa:3: not UTF-8 \(byte 0xe9 at column 3\)"):
+        list(iter_sequences(path, chunk_size=1, labels=False))
+
+
+def test_fasta_valid_replacement_character_kept(tmp_path):
+    path = write(tmp_path / "ok.fa", ">r1 \ufffd\nACGT\n")
+    records = load_sequences(path, labels=False)
+    assert records.ids.tolist() == ["r1"]
