@@ -78,7 +78,7 @@ def check_inputs(sources: list[str], out: Path, overwrite: bool) -> list[Path]:
         any input is missing or is a bad store.
     """
     from bioseq.errors import StoreError
-    from bioseq.io.load import DataSource
+    from bioseq.io.load import DataSource, folder_message
     from bioseq.io.store import is_store_file
     from bioseq.io.store_check import validate_store
 
@@ -89,7 +89,9 @@ def check_inputs(sources: list[str], out: Path, overwrite: bool) -> list[Path]:
         problems.append(f"output folder {out.parent} does not exist")
     paths = [DataSource.parse(source).path for source in sources]
     for path in paths:
-        if not path.is_file():
+        if path.is_dir():
+            problems.append(folder_message(path))
+        elif not path.is_file():
             problems.append(f"input {path} not found")
         elif path.resolve() == out.resolve():
             problems.append(f"input {path} is also the output; write the store to another path")

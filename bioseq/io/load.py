@@ -101,6 +101,8 @@ def detect_format(path: str | Path) -> Literal["fasta", "table", "store"]:
         If the file does not exist.
     """
     path = Path(path)
+    if path.is_dir():
+        raise ConfigError(folder_message(path))
     if not path.is_file():
         raise FileNotFoundError(f"input file not found: {path}")
     if read_magic(path, len(HDF5_MAGIC)) == HDF5_MAGIC:
@@ -121,6 +123,18 @@ def detect_format(path: str | Path) -> Literal["fasta", "table", "store"]:
     if name.endswith(".txt") and not any(sep in first_line for sep in (b"\t", b",", b";")):
         return "fasta"
     return "table"
+
+
+def folder_message(path: Path) -> str:
+    """Describe a folder given as an input, with a few of the files it contains."""
+    files = sorted(child.name for child in path.iterdir() if child.is_file())
+    shown = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
+    inside = f" (it contains {shown})" if files else " (it contains no files)"
+    return (
+        f"input {path} is a folder, not a file{inside}; pass each file with its own --data, "
+        f"for example --data {path / (files[0] if files else 'train.csv')}, or "
+        f"--data CLASS={path}/FILE for one file per class"
+    )
 
 
 def _check_decoded(records: SequenceSet, path: Path) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bioseq.errors import FormatError
+from bioseq.errors import ConfigError, FormatError
 from bioseq.io.load import iter_sequences, load_sequences
 
 BIOSEQ = Path(sys.executable).parent / "bioseq"
@@ -61,3 +61,21 @@ def test_fasta_valid_replacement_character_kept(tmp_path):
     path = write(tmp_path / "ok.fa", ">r1 \ufffd\nACGT\n")
     records = load_sequences(path, labels=False)
     assert records.ids.tolist() == ["r1"]
+
+
+# Folders as inputs
+
+
+def test_folder_input_names_the_files_inside(tmp_path):
+    write(tmp_path / "adir" / "train.csv", "sequence,label\nACGT,1\nACGA,0\n")
+    with pytest.raises(ConfigError, match=r"adir is a folder, not a file \(it contains train\.csv\)"):
+        load_sequences(tmp_path / "adir")
+
+
+def test_folder_input_in_preprocess_cli(tmp_path):
+    write(tmp_path / "adir" / "train.csv", "sequence,label\nACGT,1\nACGA,0\n")
+    done = run_bioseq("preprocess", "--data", "adir", "--out", "o.h5", cwd=tmp_path)
+    assert done.returncode == 1
+    assert "input adir is a folder, not a file" in done.stderr
+    assert "--data adir/train.csv" in done.stderr
+    assert "not found" not in done.stderr
