@@ -95,6 +95,20 @@ def _escaped(names: Sequence[str]) -> str:
     return "[" + ", ".join(ascii(name) for name in names) + "]"
 
 
+def _separator_hint(header: list[str]) -> str:
+    """Suggest another separator when the header was read as one column that contains one."""
+    if len(header) != 1:
+        return ""
+    if "\t" in header[0]:
+        return ("; the header is one column that contains a tab, so the file is probably "
+                "tab-separated: pass sep='\\t' (--sep $'\\t' in bash)")
+    for candidate in (";", "|", ","):
+        if candidate in header[0]:
+            return (f"; the header is one column that contains '{candidate}', so the file is "
+                    f"probably '{candidate}'-separated: pass sep='{candidate}' (--sep '{candidate}')")
+    return ""
+
+
 def _find_column(
     header: list[str], given: str | None, candidates: tuple[str, ...], role: str, path: str,
     required: bool,
@@ -107,6 +121,7 @@ def _find_column(
             return lowered.index(given.lower())
         raise TableFormatError(
             f"{path}: {role} column {given!r} not found; columns seen: {_escaped(header)}"
+            f"{_separator_hint(header)}"
         )
     matches = [i for i, name in enumerate(lowered) if name in candidates]
     if len(matches) == 1:
@@ -120,6 +135,7 @@ def _find_column(
         raise TableFormatError(
             f"{path}: no {role} column found; columns seen: {_escaped(header)}; name it with the "
             f"{role} column option (default names: {', '.join(candidates)})"
+            f"{_separator_hint(header)}"
         )
     return None
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bioseq.errors import ConfigError, FormatError
+from bioseq.errors import ConfigError, FormatError, TableFormatError
 from bioseq.io.load import iter_sequences, load_sequences
 
 BIOSEQ = Path(sys.executable).parent / "bioseq"
@@ -79,3 +79,24 @@ def test_folder_input_in_preprocess_cli(tmp_path):
     assert "input adir is a folder, not a file" in done.stderr
     assert "--data adir/train.csv" in done.stderr
     assert "not found" not in done.stderr
+
+
+# Separators
+
+
+def test_semicolon_csv_hints_at_sep(tmp_path):
+    path = write(tmp_path / "semi.csv", "id;sequence;label\nr1;ACGT;1\nr2;ACGA;0\n")
+    with pytest.raises(TableFormatError, match=r"probably ';'-separated: pass sep=';' \(--sep ';'\)"):
+        load_sequences(path)
+
+
+def test_semicolon_csv_reads_with_sep(tmp_path):
+    path = write(tmp_path / "semi.csv", "id;sequence;label\nr1;ACGT;1\nr2;ACGA;0\n")
+    records = load_sequences(path, sep=";")
+    assert records.ids.tolist() == ["r1", "r2"]
+
+
+def test_tab_in_csv_header_hints_at_tab(tmp_path):
+    path = write(tmp_path / "tabs.csv", "id\tsequence\tlabel\nr1\tACGT\t1\n")
+    with pytest.raises(TableFormatError, match=r"probably tab-separated"):
+        load_sequences(path, sequence_column="sequence")
