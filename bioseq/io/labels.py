@@ -13,7 +13,10 @@ Rules:
   second class in the order above; ``positive_class`` moves the named class
   there.
 - Labels are compared as text after stripping surrounding whitespace, so the
-  classes read from ``0`` and ``1`` stay ``"0"`` and ``"1"``.
+  classes read from ``0`` and ``1`` stay ``"0"`` and ``"1"``. Inferred
+  classes that spell one number in several ways (``1`` and ``1.0``) are an
+  error that lists the spellings and their rows, because they would become
+  separate classes.
 - A blank label is an error naming the file and line, unless
   ``missing="drop"``, which drops the record and counts it.
 """
@@ -111,6 +114,22 @@ def natural_key(name: str) -> tuple[int, float, str]:
     if math.isnan(value):
         return (1, 0.0, name)
     return (0, value, name)
+
+
+def numeric_collisions(names: Sequence[str]) -> list[list[str]]:
+    """Group class names that are different spellings of the same number.
+
+    Examples
+    --------
+    >>> numeric_collisions(["0", "0.0", "1", "1.0", "2", "a"])
+    [['0', '0.0'], ['1', '1.0']]
+    """
+    groups: dict[float, list[str]] = {}
+    for name in names:
+        key = natural_key(name)
+        if key[0] == 0:
+            groups.setdefault(key[1], []).append(name)
+    return [sorted(group, key=natural_key) for _, group in sorted(groups.items()) if len(group) > 1]
 
 
 def parse_classes(classes: Sequence[object] | int | str | None) -> list[str] | int | None:
@@ -326,6 +345,7 @@ def _encode_classes(
         _check_known(raw, values, rows, names, _format_classes(names))
     else:
         names = sorted(set(present) | set(raw.fixed_classes), key=natural_key)
+        _check_spellings(raw, values, rows, names)
         if len(names) > MANY_CLASSES_WARNING:
             logger.warning(
                 "%d distinct labels found; if the labels are numeric targets, pass task='regression'",
@@ -352,6 +372,24 @@ def _encode_classes(
     index = {name: code for code, name in enumerate(names)}
     labels = np.fromiter((index[str(v)] for v in values), dtype=np.int64, count=len(values))
     return labels, names, task, keep
+
+
+def _check_spellings(raw: RawLabels, values: np.ndarray, rows: np.ndarray, names: list[str]) -> None:
+    """Reject labels that spell one number in several ways, such as ``1`` and ``1.0``."""
+    collisions = numeric_collisions(names)
+    if not collisions:
+        return
+    details = []
+    for group in collisions:
+        for name in group:
+            at = rows[values == name]
+            details.append(f"{name!r} ({len(at)} records: {_describe_rows(raw, at, 3)})")
+    spelled = "; ".join(" and ".join(repr(name) for name in group) for group in collisions)
+    raise LabelError(
+        f"labels spell the same number in several ways ({spelled}), which would make them "
+        f"different classes: {'; '.join(details)}. Write each class one way in the files "
+        "(for example 1 and 0, not also 1.0 and 0.0)"
+    )
 
 
 def _check_known(

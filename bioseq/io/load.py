@@ -39,7 +39,7 @@ from bioseq.io.compression import (
     read_block,
     read_magic,
 )
-from bioseq.io.labels import natural_key, parse_classes
+from bioseq.io.labels import natural_key, numeric_collisions, parse_classes
 from bioseq.io.splits import normalize_split
 from bioseq.sequences import SequenceSet
 
@@ -357,6 +357,7 @@ def _merge_labels(
         names = list(declared)
     else:
         names = sorted({str(v) for v in values}, key=natural_key)
+        _check_source_spellings(names, sources, texts)
     if task is not None:
         task_name = task
     elif len(names) <= 2:
@@ -376,6 +377,24 @@ def _merge_labels(
     combined.labels = np.fromiter((index[str(v)] for v in values), dtype=np.int64, count=len(values))
     combined.class_names = names
     combined.task = task_name  # type: ignore[assignment]
+
+
+def _check_source_spellings(
+    names: list[str], sources: list[DataSource], texts: list[np.ndarray]
+) -> None:
+    """Reject classes of several sources that spell one number in several ways (``1``, ``1.0``)."""
+    collisions = numeric_collisions(names)
+    if not collisions:
+        return
+    details = []
+    for group in collisions:
+        for name in group:
+            files = [str(s.path) for s, text in zip(sources, texts, strict=True) if np.any(text == name)]
+            details.append(f"{name!r} in {', '.join(files)}")
+    raise LabelError(
+        f"labels spell the same number in several ways across sources ({'; '.join(details)}), "
+        "which would make them different classes; write each class one way in every file"
+    )
 
 
 def _check_unique_ids(combined: SequenceSet, policy: object) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bioseq.errors import ConfigError, FormatError, TableFormatError
+from bioseq.errors import ConfigError, FormatError, LabelError, TableFormatError
 from bioseq.io.load import iter_sequences, load_sequences
 
 BIOSEQ = Path(sys.executable).parent / "bioseq"
@@ -61,6 +61,33 @@ def test_fasta_valid_replacement_character_kept(tmp_path):
     path = write(tmp_path / "ok.fa", ">r1 \ufffd\nACGT\n")
     records = load_sequences(path, labels=False)
     assert records.ids.tolist() == ["r1"]
+
+
+# Label spellings
+
+
+def test_labels_mixed_spellings_rejected(tmp_path):
+    path = write(tmp_path / "mixed.csv", "sequence,label\nACGT,1\nACGA,0\nAAAA,1.0\nCCCC,0.0\n")
+    with pytest.raises(LabelError, match=r"'1' and '1\.0'") as caught:
+        load_sequences(path)
+    message = str(caught.value)
+    assert "'0' and '0.0'" in message
+    assert "'1.0' (1 records: mixed.csv:4)" in message
+    assert "'0.0' (1 records: mixed.csv:5)" in message
+
+
+def test_labels_spellings_differ_across_files(tmp_path):
+    write(tmp_path / "a.csv", "sequence,label\nACGT,1\nACGA,0\n")
+    write(tmp_path / "b.csv", "sequence,label\nAAAA,1.0\nCCCC,0.0\n")
+    with pytest.raises(LabelError, match=r"'1\.0' in .*b\.csv"):
+        load_sequences([tmp_path / "a.csv", tmp_path / "b.csv"])
+
+
+def test_labels_float_spelling_loads(tmp_path):
+    path = write(tmp_path / "floats.csv", "sequence,label\nACGT,1.0\nACGA,0.0\n")
+    records = load_sequences(path)
+    assert records.class_names == ["0.0", "1.0"]
+    assert records.task == "binary"
 
 
 # Folders as inputs
