@@ -71,7 +71,9 @@ def _options() -> list[Callable[[F], F]]:
         click.option("--alphabet", type=choice(["auto", "dna", "rna", "protein"]), default=None,
                      help="Residue alphabet; default: guessed from the first records."),
         click.option("--sequence-column", default=None, help="Table column with the sequences."),
-        click.option("--id-column", default=None, help="Table column with record ids (default: FILE:LINE)."),
+        click.option("--id-column", default=None,
+                     help="Table column with record ids (default: FILE:LINE, where FILE is the file "
+                          "name or, when sources share a name, the shortest path that distinguishes them)."),
         click.option("--label-column", multiple=True,
                      help="Table label column; repeat for multilabel or multi-target regression."),
         click.option("--split-column", default=None, help="Table column with train/valid/test."),

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,6 +138,32 @@ def folder_message(path: Path) -> str:
     )
 
 
+def automatic_id_prefixes(paths: Sequence[Path]) -> list[str]:
+    """Name each file by the fewest trailing path parts that distinguish it from the others.
+
+    Tables without an id column get the ids ``PREFIX:LINE``. The prefix is the
+    file name unless another source has the same name, as in ``a/x.csv`` and
+    ``b/x.csv``, so that the ids of different files never collide. The same
+    file given twice keeps its name, and its ids collide as they should.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> automatic_id_prefixes([Path("a/x.csv"), Path("b/x.csv"), Path("b/y.csv")])
+    ['a/x.csv', 'b/x.csv', 'y.csv']
+    """
+    parts = {path.absolute(): path.absolute().parts for path in paths}
+    depth = dict.fromkeys(parts, 1)
+    while True:
+        names = {path: "/".join(parts[path][-depth[path]:]) for path in parts}
+        counts = Counter(names.values())
+        deeper = [path for path in parts if counts[names[path]] > 1 and depth[path] < len(parts[path])]
+        if not deeper:
+            return [names[path.absolute()] for path in paths]
+        for path in deeper:
+            depth[path] += 1
+
+
 def _check_decoded(records: SequenceSet, path: Path) -> None:
     """Reject FASTA header text that the reader decoded with replacement characters.
 
@@ -179,7 +206,7 @@ def _check_options(options: dict[str, object]) -> None:
 
 def _read_one(
     source: DataSource, fmt: str, options: dict[str, object], labels: bool,
-    classes: list[str] | int | None,
+    classes: list[str] | int | None, id_prefix: str | None = None,
 ) -> SequenceSet:
     from bioseq.io.fasta import read_fasta
     from bioseq.io.tables import read_table
@@ -204,7 +231,8 @@ def _read_one(
         records = read_fasta(source.path, labels=use_labels, classes=classes, **picked)
         _check_decoded(records, source.path)
         return records
-    return read_table(source.path, labels=use_labels, classes=classes, **picked)  # type: ignore[arg-type]
+    return read_table(source.path, labels=use_labels, classes=classes, id_prefix=id_prefix,  # type: ignore[arg-type]
+                      **picked)
 
 
 def load_sequences(
@@ -235,7 +263,9 @@ def load_sequences(
         Reader options: those of :func:`bioseq.io.fasta.read_fasta` and
         :func:`bioseq.io.tables.read_table`, plus ``task`` and
         ``missing_labels``. Options of one format are ignored for files of
-        the other.
+        the other. Tables without an id column get the ids ``FILE:LINE``,
+        where FILE is the file name, or the shortest trailing path that
+        distinguishes sources with the same name (``a/x.csv:2`` and ``b/x.csv:2``).
 
     Returns
     -------
@@ -270,11 +300,12 @@ def load_sequences(
     parsed = [DataSource.parse(item) for item in items]
     _check_stores_first(parsed)
     declared = parse_classes(classes)
+    prefixes = automatic_id_prefixes([source.path for source in parsed])
     parts: list[SequenceSet] = []
     alphabet = options.get("alphabet", "auto")
-    for source in parsed:
+    for source, prefix in zip(parsed, prefixes, strict=True):
         reader_options = {**options, "alphabet": alphabet}
-        records = _read_one(source, format, reader_options, labels, declared)
+        records = _read_one(source, format, reader_options, labels, declared, prefix)
         if alphabet in (None, "auto"):
             # Later files use the alphabet guessed for the first one.
             alphabet = records.alphabet
@@ -435,7 +466,8 @@ def iter_sequences(
     order. FASTA is read in bounded memory. Tables and stores are read whole
     and then cut into chunks, and so are all inputs when their classes must be
     inferred from labels in tables or stores. Labels in FASTA headers need
-    declared classes.
+    declared classes. The automatic ids of tables work as in
+    :func:`load_sequences`.
 
     Raises
     ------
@@ -468,8 +500,9 @@ def iter_sequences(
         return
     names = [str(i) for i in range(declared)] if isinstance(declared, int) else declared
     final = _ordered_names(names, positive_class)
+    prefixes = automatic_id_prefixes([source.path for source in parsed])
     alphabet = options.get("alphabet", "auto")
-    for source, kind in zip(parsed, kinds, strict=True):
+    for source, kind, prefix in zip(parsed, kinds, prefixes, strict=True):
         reader_options = {**options, "alphabet": alphabet}
         if kind in ("csv", "tsv"):
             reader_options["sep"] = "," if kind == "csv" else "\t"
@@ -481,7 +514,8 @@ def iter_sequences(
         elif kind == "store":
             chunks = iter(_chunks(_read_one(source, "store", reader_options, use_labels, declared), chunk_size))
         else:
-            chunks = iter_table(source.path, chunk_size, labels=use_labels, classes=declared, **picked)
+            chunks = iter_table(source.path, chunk_size, labels=use_labels, classes=declared,
+                                id_prefix=prefix, **picked)
         for chunk in chunks:
             if kind == "fasta":
                 _check_decoded(chunk, source.path)

@@ -22,7 +22,7 @@ Rules:
   ``sequence``, ``seq``, ``sequences`` or ``text``; the label in ``label``,
   ``class``, ``y`` or ``target``; the id in ``id``, ``name``, ``seq_id`` or
   ``sequence_id``; the split in ``split``. Without an id column the id is
-  ``FILE:LINE``.
+  ``FILE:LINE`` with the file name as FILE (see ``id_prefix``).
 - Text that is not UTF-8 is an error naming the line, the byte and its
   column (``x.csv:3: not UTF-8 (byte 0xe9 at column 4)``).
 
@@ -196,6 +196,7 @@ def read_table(
     u_policy: Literal["convert", "error"] = "convert",
     internal_stop: Literal["error", "drop"] = "error",
     keep_softmask: bool = False,
+    id_prefix: str | None = None,
 ) -> SequenceSet:
     """Read a CSV or TSV table (plain or gzip) into a sequence set.
 
@@ -218,6 +219,10 @@ def read_table(
     duplicates, empty, u_policy, internal_stop, keep_softmask
         As in :func:`bioseq.io.fasta.read_fasta`; ``empty`` handles an empty
         sequence cell.
+    id_prefix : str or None, default=None
+        FILE part of the automatic ids ``FILE:LINE`` of a table without an id
+        column; None uses the file name. :func:`bioseq.io.load.load_sequences`
+        passes a longer path when two sources share a file name.
 
     Returns
     -------
@@ -275,7 +280,8 @@ def read_table(
         if blank:
             raise TableFormatError(f"{path}:{lines[blank[0]]}: missing id in column {header[id_index]!r}")
     else:
-        ids = [f"{name}:{line}" for line in lines]
+        prefix = name if id_prefix is None else id_prefix
+        ids = [f"{prefix}:{line}" for line in lines]
 
     alpha = _choose_alphabet(alphabet, sequences, name)
     records, alias_counts = encode_strings(

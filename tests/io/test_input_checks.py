@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bioseq.errors import ConfigError, FormatError, LabelError, TableFormatError
-from bioseq.io.load import iter_sequences, load_sequences
+from bioseq.io.load import automatic_id_prefixes, iter_sequences, load_sequences
 
 BIOSEQ = Path(sys.executable).parent / "bioseq"
 
@@ -88,6 +88,44 @@ def test_labels_float_spelling_loads(tmp_path):
     records = load_sequences(path)
     assert records.class_names == ["0.0", "1.0"]
     assert records.task == "binary"
+
+
+# Automatic ids
+
+
+def test_automatic_ids_differ_across_folders(tmp_path):
+    write(tmp_path / "a" / "x.csv", "sequence,label\nACGT,1\nACGA,0\n")
+    write(tmp_path / "b" / "x.csv", "sequence,label\nAAAA,1\nCCCC,0\n")
+    records = load_sequences([f"train:{tmp_path}/a/x.csv", f"test:{tmp_path}/b/x.csv"])
+    assert records.ids.tolist() == ["a/x.csv:2", "a/x.csv:3", "b/x.csv:2", "b/x.csv:3"]
+    assert records.splits.tolist() == ["train", "train", "test", "test"]
+
+
+def test_automatic_ids_differ_when_streaming(tmp_path):
+    write(tmp_path / "a" / "x.csv", "sequence,label\nACGT,1\nACGA,0\n")
+    write(tmp_path / "b" / "x.csv", "sequence,label\nAAAA,1\nCCCC,0\n")
+    chunks = list(iter_sequences([tmp_path / "a" / "x.csv", tmp_path / "b" / "x.csv"],
+                                 chunk_size=10, classes="0,1"))
+    ids = [name for chunk in chunks for name in chunk.ids.tolist()]
+    assert ids == ["a/x.csv:2", "a/x.csv:3", "b/x.csv:2", "b/x.csv:3"]
+
+
+def test_automatic_ids_keep_file_name_when_unique(tmp_path):
+    write(tmp_path / "a" / "x.csv", "sequence,label\nACGT,1\nACGA,0\n")
+    write(tmp_path / "b" / "y.csv", "sequence,label\nAAAA,1\nCCCC,0\n")
+    records = load_sequences([tmp_path / "a" / "x.csv", tmp_path / "b" / "y.csv"])
+    assert records.ids.tolist() == ["x.csv:2", "x.csv:3", "y.csv:2", "y.csv:3"]
+
+
+def test_automatic_ids_same_file_twice_collide(tmp_path):
+    path = write(tmp_path / "x.csv", "sequence,label\nACGT,1\nACGA,0\n")
+    with pytest.raises(FormatError, match=r"2 record ids occur in more than one source"):
+        load_sequences([f"train:{path}", f"test:{path}"])
+
+
+def test_automatic_id_prefixes_deeper_paths():
+    prefixes = automatic_id_prefixes([Path("r/a/data/x.csv"), Path("r/b/data/x.csv")])
+    assert prefixes == ["a/data/x.csv", "b/data/x.csv"]
 
 
 # Folders as inputs
