@@ -358,7 +358,9 @@ def _encode_classes(
             f"task 'binary' needs 2 classes, found {len(names)}: {_format_classes(names)}; "
             "use task='multiclass' or declare two classes"
         )
-    if len(present) < 2:
+    if len(present) < 2 and declared is None:
+        # With declared classes the caller may pass one chunk or one file of several, so the
+        # loader checks the whole data set instead.
         logger.warning("the labels hold a single class %s", present)
     if positive_class is not None:
         positive = _class_text(positive_class)

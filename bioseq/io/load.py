@@ -320,6 +320,8 @@ def load_sequences(
     combined = concat_sets(parts) if len(parts) > 1 else parts[0]
     if labels:
         _merge_labels(combined, parsed, parts, declared, positive_class, options.get("task"))
+        if declared is not None and combined.task in ("binary", "multiclass"):
+            _warn_single_class(np.unique(combined.labels).tolist(), len(combined), combined.class_names)
     if len(parts) > 1:
         _check_unique_ids(combined, options.get("duplicates", "error"))
     logger.info("loaded %d records from %d sources", len(combined), len(parts))
@@ -428,6 +430,19 @@ def _check_source_spellings(
     )
 
 
+def _warn_single_class(present: Iterable[int], n_records: int, class_names: list[str] | None) -> None:
+    """Warn when the class indices present in the whole data set are fewer than two.
+
+    With declared classes the readers leave this check to the loader,
+    because a streamed chunk or one file of several may hold one class.
+    """
+    codes = sorted(present)
+    if class_names is None or len(codes) >= 2:
+        return
+    logger.warning("the labels of all %d records hold a single class %s; a classifier needs two or more",
+                   n_records, [class_names[code] for code in codes])
+
+
 def _check_unique_ids(combined: SequenceSet, policy: object) -> None:
     """Reject ids repeated across sources, or rename them with ``duplicates="rename"``."""
     names = combined.ids.tolist()
@@ -467,7 +482,8 @@ def iter_sequences(
     and then cut into chunks, and so are all inputs when their classes must be
     inferred from labels in tables or stores. Labels in FASTA headers need
     declared classes. The automatic ids of tables work as in
-    :func:`load_sequences`.
+    :func:`load_sequences`. When the stream ends with every label in one
+    class, one warning says so (never one per chunk).
 
     Raises
     ------
@@ -502,6 +518,9 @@ def iter_sequences(
     final = _ordered_names(names, positive_class)
     prefixes = automatic_id_prefixes([source.path for source in parsed])
     alphabet = options.get("alphabet", "auto")
+    seen_codes: set[int] = set()
+    n_labelled = 0
+    last_names: list[str] | None = None
     for source, kind, prefix in zip(parsed, kinds, prefixes, strict=True):
         reader_options = {**options, "alphabet": alphabet}
         if kind in ("csv", "tsv"):
@@ -534,7 +553,13 @@ def iter_sequences(
                 chunk.labels = remap[chunk.labels]
                 chunk.class_names = list(final)
                 chunk.task = "binary" if len(final) <= 2 else "multiclass"  # type: ignore[assignment]
+            if chunk.labels is not None and chunk.task in ("binary", "multiclass"):
+                seen_codes.update(np.unique(chunk.labels).tolist())
+                n_labelled += len(chunk)
+                last_names = chunk.class_names
             yield chunk
+    if n_labelled and len(seen_codes) < 2:
+        _warn_single_class(seen_codes, n_labelled, last_names)
 
 
 def _kind(source: DataSource, format: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -165,3 +166,40 @@ def test_tab_in_csv_header_hints_at_tab(tmp_path):
     path = write(tmp_path / "tabs.csv", "id\tsequence\tlabel\nr1\tACGT\t1\n")
     with pytest.raises(TableFormatError, match=r"probably tab-separated"):
         load_sequences(path, sequence_column="sequence")
+
+
+# Single-class warning over streamed chunks
+
+HEADER_LABELS = {"header_sep": "|", "header_fields": "id,type", "label_field": "type"}
+
+
+def single_class_warnings(caplog) -> list[str]:
+    return [record.getMessage() for record in caplog.records
+            if record.levelno == logging.WARNING and "single class" in record.getMessage()]
+
+
+def test_streamed_two_classes_no_warning(tmp_path, caplog):
+    records = "".join(f">r{i}|{'A' if i < 4 else 'B'}\nACGT\n" for i in range(8))
+    path = write(tmp_path / "two.fa", records)
+    with caplog.at_level(logging.WARNING):
+        chunks = list(iter_sequences(path, chunk_size=2, classes="A,B", **HEADER_LABELS))
+    assert len(chunks) == 4
+    assert single_class_warnings(caplog) == []
+
+
+def test_streamed_single_class_warns_once(tmp_path, caplog):
+    path = write(tmp_path / "one.fa", "".join(f">r{i}|A\nACGT\n" for i in range(6)))
+    with caplog.at_level(logging.WARNING):
+        chunks = list(iter_sequences(path, chunk_size=2, classes="A,B", **HEADER_LABELS))
+    assert len(chunks) == 3
+    warnings = single_class_warnings(caplog)
+    assert len(warnings) == 1
+    assert "all 6 records" in warnings[0]
+    assert "['A']" in warnings[0]
+
+
+def test_loaded_single_class_warns_once(tmp_path, caplog):
+    path = write(tmp_path / "one.csv", "sequence,label\nACGT,A\nACGA,A\n")
+    with caplog.at_level(logging.WARNING):
+        load_sequences(path, classes="A,B")
+    assert len(single_class_warnings(caplog)) == 1
