@@ -40,7 +40,7 @@ import torch
 from torch import nn
 
 from bioseq._files import atomic_open, make_output_folder
-from bioseq.alphabet import PAD_CODE
+from bioseq.alphabet import PAD_CODE, guess_alphabet
 from bioseq.encode.batch import InputSpec, encode_batch, validate_inputs
 from bioseq.encode.codes import to_fixed_length
 from bioseq.errors import ConfigError, DeviceError, ModelFileError, SequenceError
@@ -52,6 +52,9 @@ logger = logging.getLogger(__name__)
 DEFAULT_CHUNK_SIZE = 50_000
 DEFAULT_BATCH_SIZE = 512
 MODEL_FILE_NAME = "model.safetensors"
+#: Records, and residues of each, that the input alphabet is guessed from.
+ALPHABET_SAMPLE_RECORDS = 100
+ALPHABET_SAMPLE_RESIDUES = 1000
 
 
 def resolve_model_path(model_or_run: str | os.PathLike[str]) -> Path:
@@ -234,6 +237,38 @@ class Predictor:
                             "short records")
             raise SequenceError(message) from error
 
+    def check_input_alphabet(self, seqs: SequenceSet) -> None:
+        """Check that the first records of ``seqs`` look like the model's alphabet.
+
+        A protein model reads DNA and RNA letters as valid amino acids, so a
+        nucleic-acid file would be scored without any error. This guesses the
+        alphabet of the input from up to 100 records with
+        :func:`~bioseq.alphabet.guess_alphabet`. A nucleic-acid model needs no
+        such check because the reader rejects amino-acid letters.
+
+        Raises
+        ------
+        SequenceError
+            If the model reads protein and the sample looks like DNA or RNA.
+        """
+        if self.spec.alphabet != "protein" or len(seqs) == 0:
+            return
+        n_sample = min(len(seqs), ALPHABET_SAMPLE_RECORDS)
+        sample = "".join(seqs.sequence(i)[:ALPHABET_SAMPLE_RESIDUES] for i in range(n_sample))
+        if seqs.transforms.get("rare_to_x"):
+            # The protein reader stores U (selenocysteine) and other rare letters as X,
+            # so RNA arrives here with X in place of U.
+            sample = sample.replace("X", "U")
+        looks_like = guess_alphabet(sample).name
+        if looks_like == "protein":
+            return
+        source = ", ".join(seqs.sources) or "the input"
+        raise SequenceError(
+            f"{source}: the model {self.path} reads protein, but the first {n_sample} records "
+            f"look like {looks_like} (90% or more of their letters are A, C, G, T, U or N); "
+            f"score them with a {looks_like} model, or pass --no-alphabet-check if they are "
+            "proteins")
+
     def _encode(self, codes: torch.Tensor,
                 lengths: np.ndarray) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Encode a right-padded batch ``(B, W)`` as model input and its mask."""
@@ -353,7 +388,7 @@ def _prediction_rows(predictor: Predictor, ids: np.ndarray,
 
 def predict_sequences(
     model_path: str | os.PathLike[str],
-    source: str | os.PathLike[str],
+    source: str | os.PathLike[str] | list[str | os.PathLike[str]],
     out: str | os.PathLike[str],
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
@@ -363,6 +398,7 @@ def predict_sequences(
     truncate: str | None = None,
     pad: str | None = None,
     read_options: dict[str, Any] | None = None,
+    alphabet_check: bool = True,
 ) -> int:
     """Score every record of a FASTA or CSV/TSV file and write one CSV row per record.
 
@@ -370,8 +406,9 @@ def predict_sequences(
     ----------
     model_path : path-like
         Model file or run folder.
-    source : path-like
-        FASTA or CSV/TSV file, optionally gzip-compressed.
+    source : path-like or list of path-like
+        FASTA or CSV/TSV file, optionally gzip-compressed, or an HDF5 store;
+        a list is scored in order.
     out : path-like
         Output CSV: ``id``, one ``prob_<class>`` (or ``value_<target>``)
         column per output, then ``predicted_label`` (``predicted_labels``,
@@ -388,6 +425,9 @@ def predict_sequences(
         Length policy overrides; see :meth:`Predictor.load`.
     read_options : dict or None
         Extra options of :func:`bioseq.io.load.iter_sequences`.
+    alphabet_check : bool, default=True
+        Reject input whose first records look like another alphabet than the
+        model's; see :meth:`Predictor.check_input_alphabet`.
 
     Returns
     -------
@@ -409,7 +449,9 @@ def predict_sequences(
     with atomic_open(out, "w", newline="", encoding="utf-8") as stream:
         writer = csv.writer(stream, lineterminator="\n")
         writer.writerow(header)
-        for chunk in _iter_chunks(source, chunk_size, options):
+        for chunk in _iter_chunks(source, chunk_size, options, predictor):
+            if alphabet_check and n_written == 0:
+                predictor.check_input_alphabet(chunk)
             predictor.check(chunk, transforms)
             scores = predictor.score(chunk, batch_size=batch_size,
                                      reverse_complement=reverse_complement, check=False)
@@ -423,8 +465,26 @@ def predict_sequences(
     return n_written
 
 
-def _iter_chunks(source: str | os.PathLike[str], chunk_size: int,
-                 options: dict[str, Any]) -> Iterator[SequenceSet]:
+def _iter_chunks(source: str | os.PathLike[str] | list[str | os.PathLike[str]], chunk_size: int,
+                 options: dict[str, Any], predictor: Predictor) -> Iterator[SequenceSet]:
     from bioseq.io.load import iter_sequences
 
-    yield from iter_sequences([str(source)], chunk_size=chunk_size, labels=False, **options)
+    sources = [str(item) for item in source] if isinstance(source, list) else [str(source)]
+    try:
+        yield from iter_sequences(sources, chunk_size=chunk_size, labels=False, **options)
+    except SequenceError as error:
+        raise explain_invalid_residue(error, predictor.path, predictor.spec.alphabet) from error
+
+
+def explain_invalid_residue(error: SequenceError, model_path: str | os.PathLike[str],
+                            alphabet: str) -> SequenceError:
+    """Add the model's alphabet to a reader's invalid-character error.
+
+    A nucleic-acid model reads its own alphabet only, so amino-acid letters
+    fail in the reader, whose message does not say that the model chose the
+    alphabet. Other errors are returned unchanged.
+    """
+    if alphabet == "protein" or "invalid" not in str(error):
+        return error
+    return SequenceError(f"{error}; the model {model_path} reads {alphabet} only, so score "
+                         "protein input with a protein model")

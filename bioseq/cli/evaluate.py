@@ -27,21 +27,29 @@ from bioseq.cli.predict import length_options, scoring_options
 @click.option("--seed", default=0, show_default=True, type=int,
               help="Seed of the bootstrap, so intervals are reproducible.")
 def evaluate(model_or_run: Path, out_dir: Path, split_name: str | None, batch_size: int,
-             device: str, reverse_complement: bool | None, truncate: str | None, pad: str | None,
-             n_bootstrap: int, seed: int, **data_kwargs: Any) -> None:
+             device: str, reverse_complement: bool | None, alphabet_check: bool,
+             truncate: str | None, pad: str | None, n_bootstrap: int, seed: int,
+             **data_kwargs: Any) -> None:
     """Evaluate MODEL_OR_RUN (a model file or a run folder) on labelled --data.
 
     Writes OUT/metrics.json, per_class.csv, predictions.csv, plots/*.png and
     a self-contained report.html. Metrics that the data cannot define (for
     example AUROC on a single-class split) are reported as undefined with the
     reason, and the command still succeeds.
+
+    --positive-class of a binary model chooses the class that the ranking
+    and threshold metrics score (default: the model's positive class); the
+    report names the class used.
     """
+    from bioseq.errors import SequenceError
     from bioseq.evaluate.evaluation import evaluate_model
     from bioseq.io.load import load_sequences
     from bioseq.models.modelfile import read_model_metadata
-    from bioseq.predict import resolve_model_path
+    from bioseq.predict import explain_invalid_residue, resolve_model_path
 
     sources, arguments = loader_arguments(**data_kwargs)
+    # The positive class sets the metrics, not how the labels are read.
+    positive_class = arguments.pop("positive_class", None)
     if not sources:
         raise click.UsageError("no test data given; pass --data PATH (repeat for several files)")
     # Unless the options set them, read the test data with the model's alphabet,
@@ -52,7 +60,10 @@ def evaluate(model_or_run: Path, out_dir: Path, split_name: str | None, batch_si
         arguments.setdefault("task", metadata["task"])
     if metadata.get("task") in ("binary", "multiclass") and metadata.get("class_names"):
         arguments.setdefault("classes", list(metadata["class_names"]))
-    test = load_sequences(sources, **arguments)
+    try:
+        test = load_sequences(sources, **arguments)
+    except SequenceError as error:
+        raise explain_invalid_residue(error, model_or_run, arguments["alphabet"]) from error
     if split_name is not None:
         try:
             test = test.split(split_name)
@@ -60,5 +71,6 @@ def evaluate(model_or_run: Path, out_dir: Path, split_name: str | None, batch_si
             raise click.BadParameter(str(error), param_hint="--split") from error
     paths = evaluate_model(model_or_run, test, out_dir, batch_size=batch_size, device=device,
                            reverse_complement=reverse_complement, truncate=truncate, pad=pad,
-                           n_bootstrap=n_bootstrap, seed=seed)
+                           n_bootstrap=n_bootstrap, seed=seed, positive_class=positive_class,
+                           alphabet_check=alphabet_check)
     click.echo(f"report written to {paths['report']}")

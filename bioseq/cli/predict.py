@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
+
+from bioseq.cli.options import data_options, loader_arguments
 
 TRUNCATE_CHOICES = ["right", "left", "center"]
 PAD_CHOICES = ["right", "left", "both"]
@@ -24,7 +27,11 @@ def length_options(function):  # type: ignore[no-untyped-def]
 
 
 def scoring_options(function):  # type: ignore[no-untyped-def]
-    """Add --batch-size, --device and --reverse-complement, shared with evaluate."""
+    """Add --batch-size, --device, --reverse-complement and --alphabet-check, shared with evaluate."""
+    function = click.option(
+        "--alphabet-check/--no-alphabet-check", default=True, show_default=True,
+        help="Reject input whose first 100 records look like DNA or RNA when the model reads "
+             "protein (DNA letters are also valid amino acids).")(function)
     function = click.option(
         "--reverse-complement/--no-reverse-complement", default=None,
         help="Average each record's output with that of its reverse complement (DNA, RNA). "
@@ -39,6 +46,14 @@ def scoring_options(function):  # type: ignore[no-untyped-def]
     return function
 
 
+#: Data options about labels and splits, which predict does not read.
+LABEL_OPTIONS = {"label_column": "--label-column", "split_column": "--split-column",
+                 "label_field": "--label-field", "label_from": "--label-from",
+                 "split_field": "--split-field", "task": "--task", "classes": "--classes",
+                 "positive_class": "--positive-class",
+                 "drop_missing_labels": "--drop-missing-labels"}
+
+
 @click.command("predict")
 @click.argument("model", type=click.Path(exists=True, path_type=Path))
 @click.argument("input_path", metavar="INPUT", type=click.Path(exists=True, dir_okay=False,
@@ -49,31 +64,30 @@ def scoring_options(function):  # type: ignore[no-untyped-def]
 @length_options
 @click.option("--chunk-size", default=50_000, show_default=True, type=click.IntRange(min=1),
               help="Records read from INPUT at a time; bounds memory use.")
-@click.option("--format", "input_format", default=None,
-              type=click.Choice(["fasta", "csv", "tsv"]),
-              help="Input format (default: detected from the file's content).")
-@click.option("--sequence-column", default=None,
-              help="CSV/TSV column holding the sequences (default: detected).")
-@click.option("--id-column", default=None,
-              help="CSV/TSV column holding the record ids (default: detected).")
+@data_options
 def predict(model: Path, input_path: Path, out: Path, batch_size: int, device: str,
-            reverse_complement: bool | None, truncate: str | None, pad: str | None, chunk_size: int,
-            input_format: str | None, sequence_column: str | None,
-            id_column: str | None) -> None:
-    """Score every record of INPUT (FASTA or CSV/TSV, optionally gzipped) with MODEL.
+            reverse_complement: bool | None, alphabet_check: bool, truncate: str | None,
+            pad: str | None, chunk_size: int, **data_kwargs: Any) -> None:
+    """Score every record of INPUT (FASTA, CSV/TSV or HDF5 store, optionally gzipped) with MODEL.
 
     MODEL is a model file or a run folder. The output has one row per record:
     id, one prob_<class> column per class (value_<target> for regression),
     and predicted_label. Input is read in chunks, so files of any size fit in
-    memory.
+    memory. Each --data adds an input scored after INPUT. The data options
+    are those of the other commands, except the label and split options:
+    predict reads no labels.
     """
     from bioseq.predict import predict_sequences
 
-    read_options = {key: value for key, value in (("format", input_format),
-                                                  ("sequence_column", sequence_column),
-                                                  ("id_column", id_column)) if value is not None}
-    n_written = predict_sequences(model, input_path, out, batch_size=batch_size,
-                                  chunk_size=chunk_size, device=device,
+    given = [flag for name, flag in LABEL_OPTIONS.items() if data_kwargs.get(name)]
+    if given:
+        raise click.UsageError(f"predict reads no labels or splits, so {', '.join(given)} "
+                               "has no effect; drop it, or use bioseq evaluate to score "
+                               "labelled data")
+    sources, read_options = loader_arguments(**data_kwargs)
+    n_written = predict_sequences(model, [str(input_path), *sources], out,
+                                  batch_size=batch_size, chunk_size=chunk_size, device=device,
                                   reverse_complement=reverse_complement, truncate=truncate,
-                                  pad=pad, read_options=read_options)
+                                  pad=pad, read_options=read_options,
+                                  alphabet_check=alphabet_check)
     click.echo(f"{n_written} predictions written to {out}")

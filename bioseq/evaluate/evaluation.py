@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bioseq.errors import BioseqError, LabelError
+from bioseq.errors import BioseqError, ConfigError, LabelError
 from bioseq.evaluate.metrics import compute_metrics
 from bioseq.evaluate.report import data_flags, summarize_data, write_evaluation
 from bioseq.predict import Predictor
@@ -71,6 +71,30 @@ def align_labels(test: SequenceSet, class_names: list[str], task: str) -> np.nda
     return np.asarray(test.labels, dtype=np.float64)
 
 
+def resolve_positive_class(predictor: Predictor, positive_class: str | None) -> str | None:
+    """Return the positive class for the binary metrics: the request, or the model's own.
+
+    Raises
+    ------
+    ConfigError
+        If a class is requested for a model that is not binary, or the model
+        has no class of that name.
+    """
+    if positive_class is None:
+        return predictor.positive_class
+    if predictor.task != "binary":
+        raise ConfigError(f"--positive-class {positive_class} applies to binary models only, "
+                          f"but the model {predictor.path} is {predictor.task}; drop the option")
+    if positive_class not in predictor.class_names:
+        raise ConfigError(f"invalid positive class {positive_class!r}; the model {predictor.path} "
+                          f"has the classes {predictor.class_names}")
+    if positive_class != predictor.positive_class:
+        logger.info("binary metrics score %s as the positive class (the model's positive class "
+                    "is %s), so they use the probability of %s", positive_class,
+                    predictor.positive_class, positive_class)
+    return positive_class
+
+
 def read_train_ids(run_dir: Path) -> set[str] | None:
     """Return the ids in the training split of ``run_dir/splits.csv``, or None without it."""
     path = run_dir / "splits.csv"
@@ -119,6 +143,8 @@ def evaluate_model(
     n_bootstrap: int = 1000,
     seed: int = 0,
     train_records: SequenceSet | None = None,
+    positive_class: str | None = None,
+    alphabet_check: bool = True,
 ) -> dict[str, Path]:
     """Score ``test`` with a model and write metrics, tables, plots and report.html.
 
@@ -142,18 +168,34 @@ def evaluate_model(
     train_records : SequenceSet or None, default=None
         Training records for the overlap check; None reloads them from the
         run folder's ``config.yaml`` and ``splits.csv`` when possible.
+    positive_class : str or None, default=None
+        Binary models: the class whose probability the ranking and threshold
+        metrics (AUROC, AUPRC, precision, recall, F1, MCC) score; None uses
+        the model's positive class. Another class flips those metrics to that
+        class's probability, and ``metrics.json`` records both classes.
+    alphabet_check : bool, default=True
+        Reject test records that look like DNA or RNA when the model reads
+        protein; see :meth:`bioseq.predict.Predictor.check_input_alphabet`.
 
     Returns
     -------
     dict of str to pathlib.Path
         The written files by kind.
+
+    Raises
+    ------
+    ConfigError
+        If ``positive_class`` is given for a model that is not binary, or is
+        not one of its classes.
     """
     predictor = Predictor.load(model_or_run, device=device, truncate=truncate, pad=pad)
+    positive = resolve_positive_class(predictor, positive_class)
+    if alphabet_check:
+        predictor.check_input_alphabet(test)
     y_true = align_labels(test, predictor.class_names, predictor.task)
     scores = predictor.score(test, batch_size=batch_size, reverse_complement=reverse_complement)
     metrics = compute_metrics(y_true, scores, task=predictor.task,  # type: ignore[arg-type]
-                              class_names=predictor.class_names,
-                              positive_class=predictor.positive_class,
+                              class_names=predictor.class_names, positive_class=positive,
                               n_bootstrap=n_bootstrap, seed=seed)
 
     run_dir = find_run_dir(model_or_run)
@@ -175,6 +217,7 @@ def evaluate_model(
         "reverse_complement": (predictor.rc_average if reverse_complement is None
                                else reverse_complement),
         "training": predictor.metadata.get("training", {}),
+        "positive_class": predictor.positive_class,
     }
     for flag in metrics["flags"]:
         logger.warning("%s", flag["message"])

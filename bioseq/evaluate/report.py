@@ -366,6 +366,10 @@ def render_report_html(metrics: dict[str, Any], images: dict[str, bytes],
             f"{metrics['n']} test records")
     if metrics.get("positive_class") is not None:
         head += f", positive class <b>{html.escape(metrics['positive_class'])}</b>"
+        model_positive = model.get("positive_class")
+        if model_positive is not None and model_positive != metrics["positive_class"]:
+            head += (f" (set with --positive-class; the binary metrics use its probability, "
+                     f"while the model's positive class is {html.escape(str(model_positive))})")
     head += (f". Intervals: {metrics['bootstrap']['n_bootstrap']} bootstrap replicates, "
              f"seed {metrics['bootstrap']['seed']}.</p>")
     flags = "".join(f'<div class="flag" data-flag="{html.escape(f["flag"])}">'
