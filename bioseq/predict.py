@@ -81,18 +81,18 @@ class _NotFound(ConfigError, FileNotFoundError):
     """Model file or run folder that does not exist."""
 
 
-def _run_device(model_path: Path) -> str:
-    """Return the accelerator in the run manifest beside a model file, or "unknown"."""
+def _run_device(model_path: Path) -> str | None:
+    """Return the accelerator in the run manifest beside a model file, or None."""
     manifest = model_path.parent / "manifest.json"
     if not manifest.is_file():
-        return "unknown"
+        return None
     try:
         device = json.loads(manifest.read_text(encoding="utf-8")).get("device") or {}
     except (OSError, ValueError):
-        return "unknown"
+        return None
     accelerator = device.get("accelerator")
     # Lightning names CUDA devices "gpu"; the log speaks of CUDA like torch does.
-    return {"gpu": "cuda"}.get(accelerator, accelerator) or "unknown"
+    return {"gpu": "cuda"}.get(accelerator, accelerator) or None
 
 
 def resolve_device(device: str) -> torch.device:
@@ -185,12 +185,14 @@ class Predictor:
         if pad is not None:
             spec_dict["pad"] = pad
         spec = InputSpec.from_dict(spec_dict)
-        trained_on = str(metadata.get("training", {}).get("device") or _run_device(path))
+        trained_on = metadata.get("training", {}).get("device") or _run_device(path)
         # Model files hold plain safetensors, read onto the CPU first, so a
         # GPU-trained file needs no device mapping; the log line records it.
-        logger.info("loaded %s (%s, task %s, trained on %s) onto %s", path,
-                    metadata["model"]["name"], metadata["task"], trained_on, target)
-        if "cuda" in trained_on and target.type == "cpu":
+        # Without a recorded training device the log line leaves it out.
+        trained_text = f", trained on {trained_on}" if trained_on else ""
+        logger.info("loaded %s (%s, task %s%s) onto %s", path, metadata["model"]["name"],
+                    metadata["task"], trained_text, target)
+        if trained_on and "cuda" in str(trained_on) and target.type == "cpu":
             logger.info("model was trained on %s; its weights were mapped to the CPU", trained_on)
         return cls(model=model, metadata=metadata, spec=spec, device=target, path=path)
 

@@ -194,3 +194,17 @@ def test_gpu_run_manifest_logged_on_cpu(cnn_file, tmp_path, caplog):
         predictor = Predictor.load(run)
     assert predictor.device.type == "cpu"
     assert "trained on cuda; its weights were mapped to the CPU" in caplog.text
+
+
+def test_unknown_training_device_not_logged(cnn_file, tmp_path, caplog):
+    # A lone model file without training.device and without a run manifest beside it.
+    from bioseq.models.modelfile import load_model
+
+    model, metadata = load_model(cnn_file)
+    metadata.pop("training")
+    path = save_model(tmp_path / "model.safetensors", model, metadata)
+    with caplog.at_level(logging.INFO, logger="bioseq.predict"):
+        Predictor.load(path)
+    assert f"loaded {path}" in caplog.text
+    assert "trained on" not in caplog.text
+    assert "trained on unknown" not in caplog.text
