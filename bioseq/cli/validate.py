@@ -11,7 +11,7 @@ import click
 @click.argument("paths", nargs=-1, required=True,
                 type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--quick", is_flag=True,
-              help="Check headers and shapes only; skip decompressing every codes chunk.")
+              help="Check headers and shapes only; skip reading every dataset and its checksum.")
 @click.option("--no-file-locking", is_flag=True,
               help="Open stores without HDF5 file locks (for NFS and other file systems "
                    "that refuse them).")

@@ -44,7 +44,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 from bioseq.alphabet import PAD_CODE
 from bioseq.encode.codes import PadSide, TruncateSide
 from bioseq.errors import SequenceError, StoreError
-from bioseq.io.store import StaleAction, Store, open_store, read_codes
+from bioseq.io.store import StaleAction, Store, open_store, read_codes, read_dataset
 
 #: Records per block: the unit that one HDF5 read fetches (about 4 MB at 1 kb a record).
 DEFAULT_BLOCK_RECORDS = 4096
@@ -105,8 +105,15 @@ class StoreDataset(Dataset):
             # NOTE: offsets, labels and splits are held in memory (about 17 bytes a record,
             # 85 MB for 5 million records); only codes and ids are read on demand.
             self.offsets = store.offsets
-            self.labels = store.handle["labels"][...] if store.has_labels else None
-            self.splits = store.handle["splits"][...] if "splits" in store.handle else None
+            store.verify("offsets", self.offsets)
+            self.labels = None
+            if store.has_labels:
+                self.labels = read_dataset(self.path, store.handle["labels"])
+                store.verify("labels", self.labels)
+            self.splits = None
+            if "splits" in store.handle:
+                self.splits = read_dataset(self.path, store.handle["splits"])
+                store.verify("splits", self.splits)
             self.attrs = dict(store.attrs)
         self._store: Store | None = None
         self._pid: int | None = None
@@ -160,14 +167,8 @@ class StoreDataset(Dataset):
         last = min(first + self.block_records, self.n_records)
         start, stop = int(self.offsets[first]), int(self.offsets[last])
         codes = read_codes(self.path, store.handle["codes"], start, stop)
-        try:
-            ids = store.handle["ids"].asstr("utf-8")[first:last]
-        except OSError as error:
-            raise StoreError(
-                f"{self.path} is corrupt: reading records {first}-{last - 1} failed ({error}); "
-                "run bioseq validate on it"
-            ) from error
-        self._cache[block] = (codes, np.asarray(ids, dtype=object))
+        ids = read_dataset(self.path, store.handle["ids"], slice(first, last))
+        self._cache[block] = (codes, ids)
         while len(self._cache) > self.cache_blocks:
             self._cache.popitem(last=False)
         return self._cache[block]

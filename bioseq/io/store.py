@@ -17,8 +17,9 @@ version :data:`FORMAT_VERSION`:
 
 Root attributes record the format and its version, the alphabet, the task,
 class names, the counts of what the reader transformed, every source file's
-path, size, mtime and sha256, the bioseq version, and ``complete``, which is
-set last. The writer streams into a temporary file in the output's folder
+path, size, mtime and sha256, the bioseq version, ``checksums`` (JSON: each
+dataset's name and the CRC-32 of its uncompressed content, see
+:func:`content_bytes`) and ``complete``, which is set last. The writer streams into a temporary file in the output's folder
 (``.NAME.HOST.PID.part``) and renames it when done, so no file with the final
 name is ever partial.
 """
@@ -48,6 +49,8 @@ try:  # isal inflates deflate streams about 1.7x faster than zlib; the output is
     from isal import isal_zlib
 except ImportError:  # isal has no wheels for some platforms
     isal_zlib = None
+# isal's CRC-32 is about 7x faster than zlib's and gives the same value.
+_crc32 = isal_zlib.crc32 if isal_zlib is not None else zlib.crc32
 _INFLATE_ERRORS: tuple[type[BaseException], ...] = (OSError, ValueError, zlib.error) + (
     (isal_zlib.error,) if isal_zlib is not None else ()
 )
@@ -115,6 +118,58 @@ def writer_is_alive(partial: Path, store_path: Path) -> bool | None:
     except PermissionError:
         return True
     return True
+
+
+# ------------------------------------------------------------------ checksums
+
+
+def content_bytes(values: np.ndarray) -> bytes | memoryview:
+    """Return the bytes that a dataset's checksum covers, for one block of its values.
+
+    Numbers are their little-endian bytes in C order. Strings are each value
+    in UTF-8 followed by one zero byte. The checksum of a dataset is the
+    CRC-32 of these bytes over all its values in order, so a reader without
+    bioseq can recompute it with ``zlib.crc32``.
+    """
+    if values.dtype == object:
+        if len(values) == 0:
+            return b""
+        return ("\0".join(values.tolist()) + "\0").encode("utf-8")
+    little = np.ascontiguousarray(values, dtype=values.dtype.newbyteorder("<"))
+    return little.reshape(-1).view(np.uint8).data
+
+
+def update_checksum(value: int, values: np.ndarray) -> int:
+    """Continue the CRC-32 ``value`` over one more block of a dataset's values."""
+    return _crc32(content_bytes(values), value)
+
+
+def read_failure(path: Path, name: str, error: BaseException, where: str = "") -> StoreError:
+    """Build the error for a dataset that HDF5 (or inflate) failed to read."""
+    return StoreError(
+        f"{path} is corrupt: reading dataset {name}{where} failed ({error}); run "
+        f"bioseq validate {path} to list the damage, and rebuild the store with "
+        "bioseq preprocess --overwrite"
+    )
+
+
+def read_dataset(path: Path, dataset: h5py.Dataset, selection: Any = Ellipsis) -> np.ndarray:
+    """Read ``dataset[selection]``, turning HDF5 read failures into a StoreError.
+
+    String datasets come back as ``str`` (object array), decoded as UTF-8.
+    """
+    name = dataset.name.lstrip("/")
+    try:
+        if dataset.dtype.kind == "O":
+            return np.asarray(dataset.asstr("utf-8")[selection], dtype=object)
+        return dataset[selection]
+    except UnicodeDecodeError as error:
+        raise StoreError(
+            f"{path} is corrupt: dataset {name} contains bytes that are not valid UTF-8 "
+            f"({error}); rebuild the store with bioseq preprocess --overwrite"
+        ) from error
+    except OSError as error:
+        raise read_failure(path, name, error) from error
 
 
 # --------------------------------------------------------------------- opening
@@ -296,7 +351,32 @@ class Store:
     @property
     def offsets(self) -> np.ndarray:
         """Start of each sequence in ``codes``, ``(N + 1,)`` int64 (read on each access)."""
-        return self.handle["offsets"][...]
+        return read_dataset(self.path, self.handle["offsets"])
+
+    @property
+    def checksums(self) -> dict[str, int]:
+        """The CRC-32 of each dataset's content recorded at write time (empty for old stores)."""
+        return {name: int(value, 16)
+                for name, value in json.loads(self.attrs.get("checksums", "{}")).items()}
+
+    def verify(self, name: str, values: np.ndarray) -> None:
+        """Check a whole dataset's values against the checksum recorded for it.
+
+        Raises
+        ------
+        StoreError
+            If the values differ from what the writer stored.
+        """
+        expected = self.checksums.get(name)
+        if expected is None:
+            return
+        found = update_checksum(0, values)
+        if found != expected:
+            raise StoreError(
+                f"{self.path} is corrupt: dataset {name} does not match its checksum "
+                f"(crc32 {found:08x}, recorded {expected:08x}); run bioseq validate "
+                f"{self.path} and rebuild the store with bioseq preprocess --overwrite"
+            )
 
     @property
     def has_labels(self) -> bool:
@@ -305,14 +385,20 @@ class Store:
 
     def ids(self) -> np.ndarray:
         """Read every record id as ``str``, ``(N,)`` object array."""
-        return _read_strings(self.handle["ids"], self.path)
+        return read_dataset(self.path, self.handle["ids"])
 
     def splits(self) -> np.ndarray | None:
         """Read each record's split name, ``(N,)`` object array, or None without splits."""
         if "splits" not in self.handle:
             return None
         names = np.asarray(self.split_names, dtype=object)
-        return names[self.handle["splits"][...]]
+        indices = read_dataset(self.path, self.handle["splits"])
+        if len(indices) and int(indices.max()) >= len(names):
+            raise StoreError(
+                f"{self.path} is corrupt: dataset splits holds index {int(indices.max())} but "
+                f"the store lists {len(names)} split names; rebuild it with bioseq preprocess"
+            )
+        return names[indices]
 
     def split_indices(self, split: str) -> np.ndarray:
         """Return the record indices of one split, ascending ``(n,)`` int64.
@@ -332,7 +418,8 @@ class Store:
                 f"{self.path} has no records in split {split!r}; splits present: "
                 f"{self.split_names}"
             )
-        return np.flatnonzero(self.handle["splits"][...] == self.split_names.index(split))
+        splits = read_dataset(self.path, self.handle["splits"])
+        return np.flatnonzero(splits == self.split_names.index(split))
 
     def index_of(self, ids: list[str] | np.ndarray) -> np.ndarray:
         """Find the record index of each id, ``-1`` where the store lacks it.
@@ -359,22 +446,30 @@ class Store:
     def read(self, indices: np.ndarray | None = None) -> SequenceSet:
         """Read the whole store, or the records at ``indices``, into a SequenceSet."""
         handle = self.handle
-        offsets = handle["offsets"][...]
+        offsets = self.offsets
         codes = read_codes(self.path, handle["codes"], 0, handle["codes"].shape[0])
         if len(codes) != offsets[-1]:
             raise StoreError(
                 f"{self.path} is corrupt: offsets end at {int(offsets[-1])} but codes hold "
                 f"{len(codes)} residues"
             )
+        ids = self.ids()
+        labels = read_dataset(self.path, handle["labels"]) if "labels" in handle else None
         descriptions = None
         if "descriptions" in handle:
-            descriptions = _read_strings(handle["descriptions"], self.path)
+            descriptions = read_dataset(self.path, handle["descriptions"])
+        splits = read_dataset(self.path, handle["splits"]) if "splits" in handle else None
+        for name, values in (("codes", codes), ("offsets", offsets), ("ids", ids),
+                             ("labels", labels), ("descriptions", descriptions),
+                             ("splits", splits)):
+            if values is not None:
+                self.verify(name, values)
         whole = SequenceSet(
-            ids=self.ids(),
+            ids=ids,
             codes=codes,
             offsets=offsets,
             alphabet=self.alphabet,
-            labels=handle["labels"][...] if "labels" in handle else None,
+            labels=labels,
             class_names=self.class_names,
             task=self.task,  # type: ignore[arg-type]
             splits=self.splits(),
@@ -407,7 +502,7 @@ def read_codes(path: Path, codes: h5py.Dataset, start: int, stop: int) -> np.nda
     if stop <= start:
         return np.zeros(0, dtype=np.uint8)
     if codes.compression != "gzip" or not codes.chunks:
-        return codes[start:stop]
+        return read_dataset(path, codes, slice(start, stop))
     size = codes.chunks[0]
     first, last = start // size, (stop - 1) // size
     out = np.empty(stop - start, dtype=np.uint8)
@@ -418,10 +513,8 @@ def read_codes(path: Path, codes: h5py.Dataset, start: int, stop: int) -> np.nda
             mask, raw = codes.id.read_direct_chunk((index * size,))
             data = _inflate(raw) if mask == 0 else raw
         except _INFLATE_ERRORS as error:
-            raise StoreError(
-                f"{path} is corrupt: codes chunk at residue {index * size} cannot be read "
-                f"({error}); rebuild it with bioseq preprocess --overwrite"
-            ) from error
+            raise read_failure(path, "codes", error,
+                               f" (the chunk at residue {index * size})") from error
         chunk = np.frombuffer(data, dtype=np.uint8)
         low, high = max(start, index * size), min(stop, (index + 1) * size)
         out[low - start : high - start] = chunk[low - index * size : high - index * size]
@@ -433,17 +526,6 @@ def read_codes(path: Path, codes: h5py.Dataset, start: int, stop: int) -> np.nda
         with ThreadPoolExecutor(max_workers=2) as pool:
             list(pool.map(fetch, range(first, last + 1)))
     return out
-
-
-def _read_strings(dataset: h5py.Dataset, path: Path) -> np.ndarray:
-    # h5py 3 returns variable-length strings as bytes; asstr() decodes them as UTF-8.
-    try:
-        values = dataset.asstr("utf-8")[...]
-    except UnicodeDecodeError as error:
-        raise StoreError(
-            f"{path}: dataset {dataset.name} contains bytes that are not valid UTF-8 ({error})"
-        ) from error
-    return np.asarray(values, dtype=object)
 
 
 def open_store(

@@ -7,11 +7,20 @@ import os
 from pathlib import Path
 from typing import Any
 
-import h5py
 import numpy as np
 
+from bioseq.alphabet import PAD_CODE
 from bioseq.errors import StoreError
-from bioseq.io.store import CODE_CHUNK, find_stale_sources, open_store, read_codes
+from bioseq.io.store import (
+    CODE_CHUNK,
+    RECORD_CHUNK,
+    Store,
+    find_stale_sources,
+    open_store,
+    read_codes,
+    read_dataset,
+    update_checksum,
+)
 
 
 def describe_store(path: str | os.PathLike[str], *, locking: bool | None = None) -> dict[str, Any]:
@@ -22,7 +31,7 @@ def describe_store(path: str | os.PathLike[str], *, locking: bool | None = None)
     """
     with open_store(path, locking=locking, on_stale="ignore") as store:
         handle = store.handle
-        lengths = np.diff(handle["offsets"][...])
+        lengths = np.diff(store.offsets)
         summary: dict[str, Any] = {
             "path": str(store.path),
             "file_bytes": store.path.stat().st_size,
@@ -52,15 +61,15 @@ def describe_store(path: str | os.PathLike[str], *, locking: bool | None = None)
             },
         }
         if store.has_labels and store.task in ("binary", "multiclass") and store.class_names:
-            labels = handle["labels"][...]
+            labels = read_dataset(store.path, handle["labels"])
             counts = np.bincount(labels[labels >= 0], minlength=len(store.class_names))
             summary["class_counts"] = dict(zip(store.class_names, counts.tolist(), strict=False))
         elif store.has_labels and store.task == "multilabel" and store.class_names:
-            totals = handle["labels"][...].sum(axis=0)
+            totals = read_dataset(store.path, handle["labels"]).sum(axis=0)
             summary["class_counts"] = dict(zip(store.class_names, totals.astype(int).tolist(),
                                                strict=True))
         if "splits" in handle:
-            counts = np.bincount(handle["splits"][...], minlength=len(store.split_names))
+            counts = np.bincount(read_dataset(store.path, handle["splits"]), minlength=len(store.split_names))
             summary["split_counts"] = dict(zip(store.split_names, counts.tolist(), strict=True))
     return summary
 
@@ -70,9 +79,11 @@ def validate_store(path: str | os.PathLike[str], *, deep: bool = True,
     """List what is wrong with one store; an empty list means it is valid.
 
     The header, format version, ``complete`` attribute and dataset shapes are
-    always checked. With ``deep=True`` every ``codes`` chunk is decompressed,
-    which finds corrupt chunks through deflate's checksum. Source files that
-    changed are reported as well.
+    always checked. With ``deep=True`` every dataset is read in full and its
+    values are checked: codes against the alphabet, offsets against the codes,
+    ids as UTF-8, labels against the classes, splits against the split names.
+    Each dataset must also match the CRC-32 recorded when it was written.
+    Source files that changed are reported as well.
     """
     store_path = Path(path)
     try:
@@ -83,12 +94,12 @@ def validate_store(path: str | os.PathLike[str], *, deep: bool = True,
     with store:
         handle = store.handle
         try:
-            offsets = handle["offsets"][...]
+            offsets = read_dataset(store_path, handle["offsets"])
             n = store.n_sequences
             if offsets.shape != (n + 1,):
                 problems.append(f"{store_path}: offsets have shape {offsets.shape}, expected ({n + 1},)")
-            elif np.any(np.diff(offsets) < 0):
-                problems.append(f"{store_path}: offsets decrease, so the store is corrupt")
+            elif offsets[0] != 0 or np.any(np.diff(offsets) < 0):
+                problems.append(f"{store_path} is corrupt: dataset offsets does not rise from 0")
             elif offsets[-1] != handle["codes"].shape[0]:
                 problems.append(
                     f"{store_path}: offsets end at {int(offsets[-1])} but codes hold "
@@ -99,24 +110,94 @@ def validate_store(path: str | os.PathLike[str], *, deep: bool = True,
                     problems.append(
                         f"{store_path}: dataset {name} has {handle[name].shape[0]} rows, expected {n}"
                     )
-            if deep:
-                problems.extend(_check_chunks(store_path, handle["codes"]))
-        except (OSError, KeyError, ValueError) as error:
+        except (OSError, KeyError, ValueError, StoreError) as error:
             problems.append(f"{store_path} is corrupt: {error}")
+        if deep:
+            problems.extend(_check_contents(store))
         problems.extend(
             f"{store_path} is stale: {item}" for item in find_stale_sources(store_path, store.sources)
         )
     return problems
 
 
-def _check_chunks(path: Path, codes: h5py.Dataset) -> list[str]:
-    step = 16 * (codes.chunks[0] if codes.chunks else CODE_CHUNK)
-    for start in range(0, codes.shape[0], step):
+def _check_contents(store: Store) -> list[str]:
+    """Read every dataset of ``store`` and list the damage, one line per dataset."""
+    checks = [("codes", _check_codes)]
+    checks += [(name, _check_records) for name in ("offsets", "ids", "labels", "splits",
+                                                   "descriptions") if name in store.handle]
+    problems = []
+    for name, check in checks:
         try:
-            read_codes(path, codes, start, min(start + step, codes.shape[0]))
+            problem = check(store, name)
         except StoreError as error:
-            return [str(error)]
-    return []
+            problem = str(error)
+        except (OSError, ValueError) as error:
+            problem = f"{store.path} is corrupt: reading dataset {name} failed ({error})"
+        if problem:
+            problems.append(problem)
+    return problems
+
+
+def _checksum_problem(store: Store, name: str, found: int) -> str | None:
+    expected = store.checksums.get(name)
+    if expected is None or expected == found:
+        return None
+    return (f"{store.path} is corrupt: dataset {name} does not match its checksum "
+            f"(crc32 {found:08x}, recorded {expected:08x})")
+
+
+def _check_codes(store: Store, name: str) -> str | None:
+    codes = store.handle[name]
+    step = 16 * (codes.chunks[0] if codes.chunks else CODE_CHUNK)
+    n_symbols = len(store.alphabet.symbols)
+    checksum = 0
+    for start in range(0, codes.shape[0], step):
+        stop = min(start + step, codes.shape[0])
+        block = read_codes(store.path, codes, start, stop)
+        bad = (block >= n_symbols) & (block != PAD_CODE)
+        if bad.any():
+            where = start + int(np.argmax(bad))
+            return (f"{store.path} is corrupt: dataset codes holds {int(block[where - start])} "
+                    f"at residue {where}, but the {store.alphabet.name} alphabet has "
+                    f"{n_symbols} symbols")
+        checksum = update_checksum(checksum, block)
+    return _checksum_problem(store, name, checksum)
+
+
+def _check_records(store: Store, name: str) -> str | None:
+    dataset = store.handle[name]
+    checksum = 0
+    for start in range(0, dataset.shape[0], RECORD_CHUNK):
+        block = read_dataset(store.path, dataset, slice(start, start + RECORD_CHUNK))
+        problem = _record_problem(store, name, block, start)
+        if problem:
+            return f"{store.path} is corrupt: dataset {name} {problem}"
+        checksum = update_checksum(checksum, block)
+    return _checksum_problem(store, name, checksum)
+
+
+def _record_problem(store: Store, name: str, block: np.ndarray, start: int) -> str | None:
+    if name == "labels" and block.dtype.kind in "iu":
+        n_classes = len(store.class_names or [])
+        bad = (block < -1) | (block >= n_classes)
+        if bad.any():
+            row = int(np.argmax(bad))
+            return (f"holds class index {int(block[row])} at record {start + row}, but the "
+                    f"store lists {n_classes} classes")
+    elif name == "labels":
+        bad = np.isinf(block)
+        if store.task == "multilabel":
+            bad |= (block < 0) | (block > 1)
+        if bad.any():
+            row = int(np.argwhere(bad)[0][0])
+            return f"holds the value {block[row].tolist()} at record {start + row}"
+    elif name == "splits":
+        bad = block >= len(store.split_names)
+        if bad.any():
+            row = int(np.argmax(bad))
+            return (f"holds split index {int(block[row])} at record {start + row}, but the "
+                    f"store lists {len(store.split_names)} split names")
+    return None
 
 
 def check_stores(paths: list[str | os.PathLike[str]], *, deep: bool = False) -> None:

@@ -40,7 +40,9 @@ from bioseq.io.store import (
     describe_source,
     find_partial_files,
     hash_file,
+    read_dataset,
     temp_path_for,
+    update_checksum,
     writer_is_alive,
 )
 from bioseq.sequences import SequenceSet
@@ -149,6 +151,10 @@ class StoreWriter:
         self._has_splits: bool | None = None
         self._transforms: Counter = Counter()
         self._flagged: dict[str, list[str]] = {}
+        # CRC-32 of each dataset's content so far; offsets start with their first 0.
+        self._checksums: dict[str, int] = {
+            "codes": 0, "offsets": update_checksum(0, np.zeros(1, dtype=np.int64)), "ids": 0,
+        }
         self._closed = False
         self.finish_summary: dict[str, Any] = {}
 
@@ -223,6 +229,8 @@ class StoreWriter:
                                       maxshape=(None,), dtype=_STRING,
                                       chunks=(RECORD_CHUNK,), compression="gzip",
                                       compression_opts=1)
+            self._checksums["descriptions"] = update_checksum(
+                0, np.full(self._n_records, "", dtype=object))
         values = batch.descriptions if has_text else np.full(len(batch), "", dtype=object)
         self._extend("descriptions", values, start=self._n_records)
 
@@ -231,8 +239,11 @@ class StoreWriter:
         stop = start + len(values)
         dataset.resize((stop, *dataset.shape[1:]))
         dataset[start:stop] = values
+        self._checksums[name] = update_checksum(self._checksums.get(name, 0),
+                                                np.asarray(values, dtype=dataset.dtype))
 
     def _append_codes(self, codes: np.ndarray) -> None:
+        self._checksums["codes"] = update_checksum(self._checksums["codes"], codes)
         position = 0
         while position < len(codes):
             take = min(CODE_CHUNK - self._buffered, len(codes) - position)
@@ -374,6 +385,8 @@ class StoreWriter:
             "transforms": json.dumps(dict(self._transforms)),
             "flagged": json.dumps(self._flagged),
             "sources": json.dumps(sources),
+            "checksums": json.dumps({name: f"{value:08x}"
+                                     for name, value in sorted(self._checksums.items())}),
             "input": json.dumps({
                 "codes": "uint8 index into the alphabet's symbols",
                 "layout": "fixed" if lengths_equal else "ragged",
@@ -416,11 +429,14 @@ class StoreWriter:
         if final != self._class_names:
             mapping = np.array([final.index(name) for name in self._class_names], dtype=np.int64)
             labels = self._file["labels"]
+            checksum = 0
             for start in range(0, labels.shape[0], RECORD_CHUNK):
-                block = labels[start : start + RECORD_CHUNK]
+                block = read_dataset(self.temp_path, labels, slice(start, start + RECORD_CHUNK))
                 valid = block >= 0
                 block[valid] = mapping[block[valid]]
                 labels[start : start + RECORD_CHUNK] = block
+                checksum = update_checksum(checksum, block)
+            self._checksums["labels"] = checksum
         logger.info("input batches listed different classes; stored them sorted: %s", final)
         return final
 

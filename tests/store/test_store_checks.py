@@ -52,7 +52,7 @@ def test_corrupt_code_chunk_found_by_deep_check(tmp_path, make_set):
     assert validate_store(path, deep=False) == []
     problems = validate_store(path, deep=True)
     assert len(problems) == 1
-    assert "c.h5 is corrupt: codes chunk at residue 1048576" in problems[0]
+    assert "c.h5 is corrupt: reading dataset codes (the chunk at residue 1048576)" in problems[0]
 
 
 def test_other_format_version_rejected(small_store):

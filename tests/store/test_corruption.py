@@ -1,0 +1,140 @@
+"""Byte flips inside a store's datasets: validate names the dataset, commands stop in one line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from bioseq.cli import main
+from bioseq.errors import StoreError
+from bioseq.io.store import open_store, read_store, validate_store, write_store
+from bioseq.sequences import SequenceSet
+
+BIOSEQ = Path(sys.executable).with_name("bioseq")
+N_RECORDS = 400
+
+
+def labelled_set(n: int = N_RECORDS) -> SequenceSet:
+    rng = np.random.default_rng(11)
+    lengths = rng.integers(30, 60, n)
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    return SequenceSet(
+        ids=np.array([f"Q{i:05d}X" for i in range(n)], dtype=object),
+        codes=rng.integers(0, 4, int(offsets[-1]), dtype=np.uint8),
+        offsets=offsets,
+        alphabet="dna",
+        labels=rng.integers(0, 2, n).astype(np.int64),
+        class_names=["neg", "pos"],
+        task="binary",
+        splits=np.array(["train", "valid", "test"], dtype=object)[np.arange(n) % 3],
+    )
+
+
+def flip_chunk_byte(path: Path, dataset: str) -> None:
+    """Flip one byte in the middle of the first (compressed) chunk of ``dataset``."""
+    with h5py.File(path, "r") as handle:
+        info = handle[dataset].id.get_chunk_info(0)
+    raw = bytearray(path.read_bytes())
+    raw[info.byte_offset + info.size // 2] ^= 0x5A
+    path.write_bytes(bytes(raw))
+
+
+def replace_id_bytes(path: Path, old: bytes, new: bytes) -> None:
+    raw = path.read_bytes()
+    assert raw.count(old) == 1
+    path.write_bytes(raw.replace(old, new))
+
+
+CORRUPTIONS = {
+    "labels": lambda path: flip_chunk_byte(path, "labels"),
+    "codes": lambda path: flip_chunk_byte(path, "codes"),
+    "splits": lambda path: flip_chunk_byte(path, "splits"),
+    # An id byte that stays valid UTF-8 (only the checksum finds it) and one that does not.
+    "ids": lambda path: replace_id_bytes(path, b"Q00017X", b"Q00077X"),
+    "ids-utf8": lambda path: replace_id_bytes(path, b"Q00017X", b"Q0001\xceX"),
+}
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Path:
+    path = tmp_path / "enc.h5"
+    write_store(path, [labelled_set()])
+    return path
+
+
+def test_checksums_recorded_and_match_plain_crc32(store):
+    with open_store(store) as opened:
+        recorded = opened.checksums
+        codes = opened.handle["codes"][...]
+        ids = opened.handle["ids"].asstr()[...]
+    assert set(recorded) == {"codes", "offsets", "ids", "labels", "splits"}
+    assert recorded["codes"] == zlib.crc32(codes.tobytes())
+    assert recorded["ids"] == zlib.crc32("".join(f"{name}\0" for name in ids).encode())
+    assert validate_store(store) == []
+
+
+@pytest.mark.parametrize("kind", sorted(CORRUPTIONS))
+def test_byte_flip_found_by_validate_and_read(store, kind):
+    CORRUPTIONS[kind](store)
+    dataset = kind.split("-")[0]
+    problems = validate_store(store)
+    assert len(problems) == 1, problems
+    assert f"dataset {dataset}" in problems[0]
+    assert "enc.h5 is corrupt" in problems[0]
+
+    result = CliRunner().invoke(main, ["validate", str(store)])
+    assert result.exit_code == 1
+    assert f"BAD  {store} is corrupt" in result.output
+    assert "OK" not in result.output.replace("BAD", "")
+
+    with pytest.raises(StoreError, match=f"enc.h5 is corrupt: .*dataset {dataset}"):
+        read_store(store)
+
+
+def test_changed_label_value_out_of_range_found(store):
+    with h5py.File(store, "r+") as handle:
+        handle["labels"][5] = 7
+    problems = validate_store(store)
+    assert any("dataset labels holds class index 7 at record 5" in p for p in problems)
+
+
+def test_quick_validate_skips_contents(store):
+    CORRUPTIONS["ids"](store)
+    assert validate_store(store, deep=False) == []
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(BIOSEQ), *args], capture_output=True, text=True)
+
+
+def test_commands_stop_with_one_line_on_corrupt_store(tmp_path, store):
+    clean = tmp_path / "clean.h5"
+    write_store(clean, [labelled_set()])
+    trained = run("-q", "train", "--data", str(clean), "--model", "cnn", "--epochs", "1",
+                  "--out", str(tmp_path / "run"))
+    assert trained.returncode == 0, trained.stderr
+    CORRUPTIONS["labels"](store)
+    commands = {
+        "train": ("train", "--data", str(store), "--model", "cnn", "--epochs", "1",
+                  "--out", str(tmp_path / "run2")),
+        "evaluate": ("evaluate", str(tmp_path / "run"), "--data", str(store),
+                     "--out", str(tmp_path / "eval")),
+        "predict": ("predict", str(tmp_path / "run" / "model.safetensors"), str(store),
+                    "--out", str(tmp_path / "preds.csv")),
+    }
+    for name, args in commands.items():
+        result = run("-q", *args)
+        assert result.returncode != 0, name
+        lines = [line for line in result.stderr.splitlines() if line.strip()]
+        assert len(lines) == 1, (name, result.stderr)
+        assert "Traceback" not in result.stderr
+        assert "enc.h5 is corrupt: reading dataset labels failed" in lines[0], name
+        assert "bioseq validate" in lines[0]
