@@ -38,6 +38,7 @@ _KEYWORDS: dict[str, str] = {
     "header_sep": "header_sep",
     "header_fields": "header_fields",
     "split_field": "split_field",
+    "split_map": "split_map",
     "fasta_layout": "layout",
     "task": "task",
     "classes": "classes",
@@ -89,6 +90,10 @@ def _options() -> list[Callable[[F], F]]:
                      help="Comma-separated names of the positional header fields; a field 'id' "
                           "becomes the record id."),
         click.option("--split-field", default=None, help="FASTA header field or KEY with the split or fold."),
+        click.option("--split-map", multiple=True, metavar="VALUE=SPLIT[,...]",
+                     help="Map split values in the files (split column, split field or store) to "
+                          "train, valid or test, e.g. '0=test,1=valid,2=train' for fold numbers; "
+                          "repeatable."),
         click.option("--fasta-layout", type=choice(["standard", "three-line"]), default=None,
                      help="'three-line': header, sequence, per-residue annotation (discarded)."),
         click.option("--task", type=choice(["binary", "multiclass", "multilabel", "regression"]),
@@ -146,6 +151,8 @@ def loader_arguments(**kwargs: Any) -> tuple[list[str], dict[str, Any]]:
             continue
         if name == "label_column":
             value = list(value)
+        if name == "split_map":
+            value = ",".join(value)
         arguments[keyword] = value
     for name, (keyword, setting) in _FLAGS.items():
         if kwargs.get(name):

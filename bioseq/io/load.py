@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -41,7 +41,7 @@ from bioseq.io.compression import (
     read_magic,
 )
 from bioseq.io.labels import natural_key, numeric_collisions, parse_classes
-from bioseq.io.splits import normalize_split
+from bioseq.io.splits import SPLIT_NAMES, normalize_split
 from bioseq.sequences import SequenceSet
 
 logger = logging.getLogger(__name__)
@@ -164,6 +164,68 @@ def automatic_id_prefixes(paths: Sequence[Path]) -> list[str]:
             depth[path] += 1
 
 
+def parse_split_map(split_map: str | Sequence[str] | Mapping[object, object] | None) -> dict[str, str] | None:
+    """Read a mapping from split values in files to ``train``, ``valid`` or ``test``.
+
+    Accepts ``"0=test,1=valid,2=train"``, a list of such strings, or a dict.
+
+    Raises
+    ------
+    ConfigError
+        For an item without ``=``, a repeated value, or a target that is not
+        a split name.
+
+    Examples
+    --------
+    >>> parse_split_map("0=test, 1=valid,2=train")
+    {'0': 'test', '1': 'valid', '2': 'train'}
+    """
+    if split_map is None:
+        return None
+    if isinstance(split_map, Mapping):
+        pairs = [(str(key).strip(), str(value).strip()) for key, value in split_map.items()]
+    else:
+        texts = [split_map] if isinstance(split_map, str) else list(split_map)
+        pairs = []
+        for item in (part.strip() for text in texts for part in str(text).split(",")):
+            if not item:
+                continue
+            if "=" not in item:
+                raise ConfigError(
+                    f"invalid split map item {item!r}; expected VALUE=SPLIT, for example 0=test"
+                )
+            key, value = item.split("=", 1)
+            pairs.append((key.strip(), value.strip()))
+    mapping: dict[str, str] = {}
+    for key, value in pairs:
+        split = normalize_split(value)
+        if split not in SPLIT_NAMES:
+            raise ConfigError(
+                f"invalid split map target {value!r} for value {key!r}; use train, valid or test"
+            )
+        if key in mapping:
+            raise ConfigError(f"split map gives value {key!r} twice; give each value once")
+        mapping[key] = split
+    if not mapping:
+        raise ConfigError("the split map is empty; give VALUE=SPLIT pairs, for example 0=test,1=valid,2=train")
+    return mapping
+
+
+def _map_splits(records: SequenceSet, mapping: dict[str, str] | None, path: Path) -> None:
+    """Replace split values through ``mapping``; values neither mapped nor split names are an error."""
+    if mapping is None or records.splits is None:
+        return
+    values = [str(value) for value in records.splits.tolist()]
+    unmapped = sorted({v for v in values if v not in mapping and v not in SPLIT_NAMES}, key=natural_key)
+    if unmapped:
+        raise ConfigError(
+            f"{path}: split value(s) {unmapped} are not in the split map {mapping}; "
+            "add them (--split-map VALUE=SPLIT)"
+        )
+    records.splits = np.array([mapping.get(v, v) for v in values], dtype=object)
+    records.transforms["split_mapped"] += sum(v in mapping for v in values)
+
+
 def _check_decoded(records: SequenceSet, path: Path) -> None:
     """Reject FASTA header text that the reader decoded with replacement characters.
 
@@ -242,6 +304,7 @@ def load_sequences(
     labels: bool = True,
     classes: Sequence[object] | int | str | None = None,
     positive_class: str | None = None,
+    split_map: str | Sequence[str] | Mapping[object, object] | None = None,
     **options: object,
 ) -> SequenceSet:
     """Read one or more inputs into one sequence set with labels encoded over all of them.
@@ -259,6 +322,12 @@ def load_sequences(
         the classes in natural order from all sources.
     positive_class : str or None, default=None
         Binary tasks: the class that becomes index 1 (default: the second class).
+    split_map : str, list of str, dict or None, default=None
+        Split values in the files mapped to ``train``, ``valid`` or ``test``,
+        as ``"0=test,1=valid,2=train"`` or a dict; it applies to split
+        columns, FASTA split fields and the splits of HDF5 stores (for
+        example the homology partitions of SignalP 6.0). A value that is
+        neither mapped nor a split name is an error.
     **options
         Reader options: those of :func:`bioseq.io.fasta.read_fasta` and
         :func:`bioseq.io.tables.read_table`, plus ``task`` and
@@ -300,12 +369,14 @@ def load_sequences(
     parsed = [DataSource.parse(item) for item in items]
     _check_stores_first(parsed)
     declared = parse_classes(classes)
+    mapping = parse_split_map(split_map)
     prefixes = automatic_id_prefixes([source.path for source in parsed])
     parts: list[SequenceSet] = []
     alphabet = options.get("alphabet", "auto")
     for source, prefix in zip(parsed, prefixes, strict=True):
         reader_options = {**options, "alphabet": alphabet}
         records = _read_one(source, format, reader_options, labels, declared, prefix)
+        _map_splits(records, mapping, source.path)
         if alphabet in (None, "auto"):
             # Later files use the alphabet guessed for the first one.
             alphabet = records.alphabet
@@ -472,6 +543,7 @@ def iter_sequences(
     labels: bool = True,
     classes: Sequence[object] | int | str | None = None,
     positive_class: str | None = None,
+    split_map: str | Sequence[str] | Mapping[object, object] | None = None,
     **options: object,
 ) -> Iterator[SequenceSet]:
     """Stream one or more inputs as sequence sets of up to ``chunk_size`` records.
@@ -481,8 +553,8 @@ def iter_sequences(
     order. FASTA is read in bounded memory. Tables and stores are read whole
     and then cut into chunks, and so are all inputs when their classes must be
     inferred from labels in tables or stores. Labels in FASTA headers need
-    declared classes. The automatic ids of tables work as in
-    :func:`load_sequences`. When the stream ends with every label in one
+    declared classes. ``split_map`` and the automatic ids of tables work as
+    in :func:`load_sequences`. When the stream ends with every label in one
     class, one warning says so (never one per chunk).
 
     Raises
@@ -511,11 +583,12 @@ def iter_sequences(
         "regression", "multilabel"
     ):
         whole = load_sequences(parsed, format=format, labels=labels, positive_class=positive_class,
-                               **options)
+                               split_map=split_map, **options)
         yield from _chunks(whole, chunk_size)
         return
     names = [str(i) for i in range(declared)] if isinstance(declared, int) else declared
     final = _ordered_names(names, positive_class)
+    mapping = parse_split_map(split_map)
     prefixes = automatic_id_prefixes([source.path for source in parsed])
     alphabet = options.get("alphabet", "auto")
     seen_codes: set[int] = set()
@@ -538,6 +611,7 @@ def iter_sequences(
         for chunk in chunks:
             if kind == "fasta":
                 _check_decoded(chunk, source.path)
+            _map_splits(chunk, mapping, source.path)
             alphabet = chunk.alphabet
             if source.split is not None:
                 chunk.splits = np.full(len(chunk), source.split, dtype=object)

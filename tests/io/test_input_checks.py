@@ -8,8 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from bioseq.cli.options import loader_arguments
 from bioseq.errors import ConfigError, FormatError, LabelError, TableFormatError
 from bioseq.io.load import automatic_id_prefixes, iter_sequences, load_sequences
 
@@ -203,3 +205,60 @@ def test_loaded_single_class_warns_once(tmp_path, caplog):
     with caplog.at_level(logging.WARNING):
         load_sequences(path, classes="A,B")
     assert len(single_class_warnings(caplog)) == 1
+
+
+# Split values mapped to split names
+
+
+def test_split_map_on_table_fold_numbers(tmp_path):
+    path = write(tmp_path / "folds.csv",
+                 "sequence,label,split\nACGT,1,0\nACGA,0,1\nAAAA,1,2\nCCCC,0,2\n")
+    records = load_sequences(path, split_map="0=test,1=valid,2=train")
+    assert records.splits.tolist() == ["test", "valid", "train", "train"]
+    assert records.transforms["split_mapped"] == 4
+
+
+def test_split_map_on_fasta_split_field(tmp_path):
+    path = write(tmp_path / "parts.fa", ">p1|SP|0\nMKV\n>p2|NO_SP|1\nMKL\n>p3|SP|2\nMKA\n")
+    options = {"header_sep": "|", "header_fields": "id,type,partition", "label_field": "type",
+               "split_field": "partition"}
+    records = load_sequences(path, split_map={0: "test", 1: "valid", 2: "train"}, **options)
+    assert records.splits.tolist() == ["test", "valid", "train"]
+    chunks = list(iter_sequences(path, chunk_size=2, classes="NO_SP,SP",
+                                 split_map=["0=test", "1=valid,2=train"], **options))
+    assert [s for chunk in chunks for s in chunk.splits.tolist()] == ["test", "valid", "train"]
+
+
+def test_split_map_unmapped_value_rejected(tmp_path):
+    path = write(tmp_path / "folds.csv", "sequence,label,split\nACGT,1,0\nACGA,0,3\n")
+    with pytest.raises(ConfigError, match=r"split value\(s\) \['3'\] are not in the split map"):
+        load_sequences(path, split_map="0=test")
+
+
+def test_split_map_invalid_target_rejected(tmp_path):
+    path = write(tmp_path / "folds.csv", "sequence,label,split\nACGT,1,0\n")
+    with pytest.raises(ConfigError, match=r"invalid split map target 'holdout'"):
+        load_sequences(path, split_map="0=holdout")
+
+
+def test_split_map_cli_option_joins_repeats():
+    _, arguments = loader_arguments(data=("x.csv",), split_map=("0=test", "1=valid,2=train"))
+    assert arguments["split_map"] == "0=test,1=valid,2=train"
+
+
+def test_split_map_in_preprocess_and_store(tmp_path):
+    write(tmp_path / "folds.csv", "sequence,label,split\nACGT,1,0\nACGA,0,1\nAAAA,1,2\nCCCC,0,2\n")
+    done = run_bioseq("preprocess", "--data", "folds.csv", "--split-map", "0=test,1=valid",
+                      "--split-map", "2=train", "--out", "mapped.h5", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    stored = load_sequences(tmp_path / "mapped.h5")
+    assert stored.splits.tolist() == ["test", "valid", "train", "train"]
+
+
+def test_split_map_on_store_splits(tmp_path):
+    write(tmp_path / "folds.csv", "sequence,label,split\nACGT,1,0\nACGA,0,1\nAAAA,1,2\nCCCC,0,2\n")
+    done = run_bioseq("preprocess", "--data", "folds.csv", "--out", "raw.h5", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert load_sequences(tmp_path / "raw.h5").splits.tolist() == ["0", "1", "2", "2"]
+    mapped = load_sequences(tmp_path / "raw.h5", split_map="0=test,1=valid,2=train")
+    assert np.array_equal(mapped.splits, np.array(["test", "valid", "train", "train"], dtype=object))
