@@ -31,6 +31,9 @@ logger = logging.getLogger(__name__)
 def find_evaluations(folders: list[str | os.PathLike[str]]) -> list[Path]:
     """Return the ``metrics.json`` of each folder, or of its direct subfolders.
 
+    An evaluation reached twice (the same folder given twice, or a folder and
+    its parent) is kept once, with a warning.
+
     Raises
     ------
     ConfigError
@@ -39,13 +42,19 @@ def find_evaluations(folders: list[str | os.PathLike[str]]) -> list[Path]:
     found: list[Path] = []
     for folder in map(Path, folders):
         if (folder / "metrics.json").is_file():
-            found.append(folder / "metrics.json")
-            continue
-        nested = sorted(folder.glob("*/metrics.json"))
-        if not nested:
+            candidates = [folder / "metrics.json"]
+        else:
+            candidates = sorted(folder.glob("*/metrics.json"))
+        if not candidates:
             raise ConfigError(f"no metrics.json found in {folder} or its subfolders; pass "
                               "folders written by bioseq evaluate")
-        found.extend(nested)
+        seen = {path.resolve() for path in found}
+        for path in candidates:
+            if path.resolve() in seen:
+                logger.warning("%s was given more than once; it is compared once", path.parent)
+                continue
+            seen.add(path.resolve())
+            found.append(path)
     return found
 
 

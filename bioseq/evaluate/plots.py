@@ -21,6 +21,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 from sklearn import metrics as skm  # noqa: E402
 
 from bioseq._files import atomic_write_bytes  # noqa: E402
@@ -221,11 +222,19 @@ def plot_lengths(lengths: np.ndarray, labels: np.ndarray | None,
     return figure
 
 
+def is_learning_rate(column: str) -> bool:
+    """Return whether a ``metrics.csv`` column logs the learning rate (``lr``, ``lr-Adam``, ...)."""
+    name = column.lower()
+    return name == "lr" or name.startswith(("lr-", "lr_")) or "learning_rate" in name
+
+
 def plot_training_curves(metrics_csv: Path) -> Figure | None:
     """Draw per-epoch training curves from a run's ``metrics.csv``.
 
     Losses go on the left panel and every other numeric column on the right.
-    Returns None when the file has no ``epoch`` column or no numeric curve.
+    The learning rate, whose scale differs from the metrics', gets its own
+    y axis on the right panel. Epochs are integer ticks. Returns None when the
+    file has no ``epoch`` column or no numeric curve.
     """
     table = pd.read_csv(metrics_csv)
     if "epoch" not in table.columns:
@@ -237,8 +246,9 @@ def plot_training_curves(metrics_csv: Path) -> Figure | None:
         return None
     # Lightning may log train and validation values on separate rows of one epoch.
     by_epoch = table.groupby("epoch")[numeric].mean()
-    losses = [c for c in numeric if "loss" in c]
-    others = [c for c in numeric if "loss" not in c]
+    rates = [c for c in numeric if is_learning_rate(c)]
+    losses = [c for c in numeric if "loss" in c and c not in rates]
+    others = [c for c in numeric if "loss" not in c and c not in rates]
     figure = Figure(figsize=(9.0, 3.8), dpi=100)
     panels = [(losses, "Loss"), (others, "Metric")]
     for position, (columns, ylabel) in enumerate(panels, start=1):
@@ -246,15 +256,30 @@ def plot_training_curves(metrics_csv: Path) -> Figure | None:
         for column in columns:
             series = by_epoch[column].dropna()
             axes.plot(series.index, series.values, marker="o", markersize=4, label=column)
-        if columns:
+        if position == 2 and rates:
+            _plot_learning_rate(axes, by_epoch, rates)
+        elif columns:
             axes.legend(fontsize=7)
         else:
             _note(axes, "no columns logged")
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         axes.set_xlabel("Epoch")
         axes.set_ylabel(ylabel)
     figure.suptitle("Training curves")
     figure.tight_layout()
     return figure
+
+
+def _plot_learning_rate(axes: Any, by_epoch: pd.DataFrame, rates: list[str]) -> None:
+    """Plot learning-rate columns dashed on a second y axis of ``axes``, with one legend."""
+    rate_axes = axes.twinx()
+    for column in rates:
+        series = by_epoch[column].dropna()
+        rate_axes.plot(series.index, series.values, linestyle="--", color="0.4", label=column)
+    rate_axes.set_ylabel("Learning rate")
+    handles, labels = axes.get_legend_handles_labels()
+    rate_handles, rate_labels = rate_axes.get_legend_handles_labels()
+    rate_axes.legend(handles + rate_handles, labels + rate_labels, fontsize=7)
 
 
 def figure_png(figure: Figure) -> bytes:

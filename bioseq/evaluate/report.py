@@ -36,6 +36,28 @@ def write_text_atomic(path: Path, text: str) -> None:
     write_bytes_atomic(path, text.encode("utf-8"))
 
 
+def manifest_rows(manifest: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+    """Flatten a run manifest into ``(key, text)`` rows; nested keys are joined with dots.
+
+    Examples
+    --------
+    >>> manifest_rows({"seed": 1, "device": {"accelerator": "cpu", "devices": [0, 1]}})
+    [('seed', '1'), ('device.accelerator', 'cpu'), ('device.devices', '0, 1')]
+    """
+    rows: list[tuple[str, str]] = []
+    for key, value in manifest.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            rows.extend(manifest_rows(value, prefix=f"{name}."))
+        elif isinstance(value, list) and all(not isinstance(v, (dict, list)) for v in value):
+            rows.append((name, ", ".join(str(v) for v in value)))
+        elif isinstance(value, (dict, list)):
+            rows.append((name, json.dumps(value, default=str)))
+        else:
+            rows.append((name, "" if value is None else str(value)))
+    return rows
+
+
 def format_value(value: float | None, digits: int = 4) -> str:
     """Format a metric value for the report; None becomes "undefined"."""
     if value is None:
@@ -259,6 +281,7 @@ td.undefined { color: #a00; }
 .flag { background: #fff3cd; border-left: 4px solid #e0a800; padding: 0.4em 0.8em; margin: 0.3em 0; }
 .plots img { max-width: 48%; margin: 0.5%; border: 1px solid #eee; }
 pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; font-size: 0.8em; }
+table.manifest td { text-align: left; font-family: monospace; word-break: break-all; }
 """
 
 
@@ -357,7 +380,7 @@ def render_report_html(metrics: dict[str, Any], images: dict[str, bytes],
     images : dict of str to bytes
         PNG images by plot name, inlined as base64 data URLs.
     manifest : dict or None, default=None
-        The training run's ``manifest.json``, shown verbatim.
+        The training run's ``manifest.json``, shown as a key and value table.
     """
     task = metrics["task"]
     model = metrics.get("model", {})
@@ -380,8 +403,10 @@ def render_report_html(metrics: dict[str, Any], images: dict[str, bytes],
         for name, data in images.items())
     manifest_html = ""
     if manifest:
-        manifest_html = ("<h2>Training run</h2><pre>"
-                         + html.escape(json.dumps(manifest, indent=2, default=str)) + "</pre>")
+        rows = "".join(f"<tr><th>{html.escape(key)}</th><td>{html.escape(value)}</td></tr>"
+                       for key, value in manifest_rows(manifest))
+        manifest_html = f'<h2>Training run</h2><table class="manifest">{rows}</table>'
+
     body = [
         f"<h1>{html.escape(title)}</h1>", head,
         "<h2>Sanity flags</h2>" + (flags or "<p>None raised.</p>"),
