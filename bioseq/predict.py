@@ -452,6 +452,8 @@ def predict_sequences(
         writer = csv.writer(stream, lineterminator="\n")
         writer.writerow(header)
         for chunk in _iter_chunks(source, chunk_size, options, predictor):
+            # NOTE: only the first non-empty chunk is sampled, so a --chunk-size below
+            # 100 samples fewer than 100 records.
             if alphabet_check and n_written == 0:
                 predictor.check_input_alphabet(chunk)
             predictor.check(chunk, transforms)

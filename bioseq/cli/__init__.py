@@ -61,7 +61,7 @@ class LazyGroup(click.Group):
             ctx.exit(1)
         except OSError as error:
             # Unwritable outputs and unreadable inputs that no command turned into a
-            # BioseqError: one line with the path and the reason, traceback with -v.
+            # BioseqError get one line with the path and the reason (traceback with -v).
             verbose = (ctx.obj or {}).get("verbosity", 0) > 0
             if verbose:
                 logging.getLogger("bioseq").exception("failed")
