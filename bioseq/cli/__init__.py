@@ -59,6 +59,10 @@ class LazyGroup(click.Group):
                 logging.getLogger("bioseq").exception("failed")
             click.echo(f"Error: {error}", err=True)
             ctx.exit(1)
+        except BrokenPipeError:
+            # A reader such as `head` closed stdout early: stop quietly, as Unix tools do.
+            sys.stderr.close()
+            ctx.exit(141)
         except OSError as error:
             # Unwritable outputs and unreadable inputs that no command turned into a
             # BioseqError get one line with the path and the reason (traceback with -v).
