@@ -138,3 +138,21 @@ def test_commands_stop_with_one_line_on_corrupt_store(tmp_path, store):
         assert "Traceback" not in result.stderr
         assert "enc.h5 is corrupt: reading dataset labels failed" in lines[0], name
         assert "bioseq validate" in lines[0]
+
+
+@pytest.mark.parametrize("kind", ["labels", "splits"])
+def test_store_loader_refuses_corrupt_store(store, kind):
+    from bioseq.data.store_dataset import StoreDataset
+
+    CORRUPTIONS[kind](store)
+    with pytest.raises(StoreError, match=f"enc.h5 is corrupt: .*dataset {kind}"):
+        StoreDataset(store, length=60)
+
+
+def test_store_loader_names_corrupt_code_chunk(store):
+    from bioseq.data.store_dataset import StoreDataset
+
+    CORRUPTIONS["codes"](store)
+    dataset = StoreDataset(store, length=60)
+    with pytest.raises(StoreError, match="enc.h5 is corrupt: reading dataset codes"):
+        dataset[[0, 1]]
