@@ -53,15 +53,12 @@ def test_api_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def test_every_train_option_documented() -> None:
-    text = (DOCS / "train.md").read_text()
+    # The shared data options (--data, --format, --split-map, ...) are documented
+    # once in docs/io.md; every other option of bioseq train belongs in docs/train.md.
+    train_text = (DOCS / "train.md").read_text()
+    io_text = (DOCS / "io.md").read_text()
     help_text = CliRunner().invoke(main, ["train", "--help"]).output
-    options = set(re.findall(r"(--[a-z][a-z-]+)", help_text))
-    data_flags = {"--format", "--alphabet", "--sequence-column", "--id-column", "--label-column",
-                  "--split-column", "--label-field", "--task", "--classes", "--data"}
-    missing = sorted(option for option in options - data_flags
-                     if option not in text and option != "--help")
-    shared = {"--sep", "--label-from", "--header-sep", "--header-fields", "--split-field",
-              "--fasta-layout", "--positive-class", "--id-rule", "--duplicates", "--u-policy",
-              "--internal-stop", "--fasta-blank-lines", "--drop-empty", "--drop-missing-labels",
-              "--fasta-comments", "--keep-softmask", "--no-stratify"}
-    assert [option for option in missing if option not in shared] == []
+    options = set(re.findall(r"(--[a-z][a-z-]+)", help_text)) - {"--help"}
+    missing = sorted(option for option in options
+                     if option not in train_text and option not in io_text)
+    assert missing == []
