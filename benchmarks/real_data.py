@@ -158,7 +158,8 @@ SETTINGS = {
         "transformer": {"model": {"name": "conv-transformer", "params": {
             "d_model": 64, "n_heads": 4, "n_layers": 2, "stem_pool": 1, "stem_kernel": 9,
             "positions": "learned", "pooling": "cls"}},
-            "trainer": {"epochs": 6, "batch_size": 64}},
+            "optimizer": {"lr": 0.002},
+            "trainer": {"epochs": 12, "batch_size": 64}},
     },
     "nrc_ncrna": {
         # 99% of the RNAs are at most 493 nt; longer ones are cut to their first 512 nt.
@@ -173,7 +174,8 @@ SETTINGS = {
         "transformer": {"model": {"name": "conv-transformer", "params": {
             "d_model": 64, "n_heads": 4, "n_layers": 2, "stem_pool": 4}},
             "input": {"max_len": 512, "truncate": "right"},
-            "trainer": {"epochs": 6, "batch_size": 64}},
+            "optimizer": {"lr": 0.002},
+            "trainer": {"epochs": 12, "batch_size": 64}},
     },
 }
 
