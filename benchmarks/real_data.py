@@ -129,7 +129,8 @@ SETTINGS = {
             "d_model": 64, "n_heads": 4, "n_layers": 2, "positions": "learned",
             "pooling": "cls", "dropout": 0.1}},
             "input": {"k": 3, "stride": 3},
-            "trainer": {"epochs": 8, "batch_size": 64}},
+            "optimizer": {"lr": 0.002},
+            "trainer": {"epochs": 12, "batch_size": 64}},
     },
     "amp_scanner_v2": {
         # 95% of the peptides are at most 100 residues; longer ones are cut on the right.
