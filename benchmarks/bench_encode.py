@@ -18,7 +18,7 @@ The tools take turns chunk by chunk, and each figure is the best of
 ``--repeats`` full passes. The outputs of the tools are compared before
 timing. Run::
 
-    python benchmarks/bench_encode.py --out docs/benchmarks-parts/encode.md
+    python benchmarks/bench_encode.py --out benchmarks/results/encode.md
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ numba's compilation is not timed). The codes of all tools are compared before
 timing. Run::
 
     python benchmarks/bench_fasta.py                 # 20,000 records, about 12 MB
-    python benchmarks/bench_fasta.py --full --out docs/benchmarks-parts/io.md
+    python benchmarks/bench_fasta.py --full --out benchmarks/results/io.md
 
 ``--only TOOL --input PATH`` reads one file with one tool and exits, for
 timing whole processes (start-up, imports and peak memory included) with an

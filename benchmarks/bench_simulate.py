@@ -15,7 +15,7 @@ The tools take turns, and each figure is the best of ``--repeats`` passes.
 Writing CSV (``write_simulated``) is timed on its own, as bioseq's only
 streaming path. Run::
 
-    python benchmarks/bench_simulate.py --out docs/benchmarks-parts/workflow-simulate.md
+    python benchmarks/bench_simulate.py --out benchmarks/results/simulate.md
 """
 
 from __future__ import annotations
