@@ -168,8 +168,8 @@ class Alphabet:
                 f"invalid ambiguity policy {ambiguity!r}; expected 'fractional' or 'zeros'"
             )
         table = np.zeros((256, self.size), dtype=np.float32)
-        for code, letter in enumerate(self.letters):
-            table[code, code] = 1.0
+        # Canonical residue i has code i and one-hot channel i.
+        table[np.arange(self.size), np.arange(self.size)] = 1.0
         if ambiguity == "fractional":
             for offset, members in enumerate(self.ambiguity.values()):
                 code = self.size + offset

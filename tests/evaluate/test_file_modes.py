@@ -10,8 +10,8 @@ from click.testing import CliRunner
 
 from bioseq.cli import main
 
-from .test_evaluate_cli import write_csv
 from .test_baseline import motif_set
+from .test_evaluate_cli import write_csv
 
 
 @pytest.fixture
