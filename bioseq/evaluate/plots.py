@@ -52,6 +52,19 @@ def _one_vs_rest(y_true: np.ndarray, class_names: list[str],
     return list(enumerate(class_names))[:MAX_CURVES]
 
 
+def _finish_unit_square(figure: Figure, axes: Any, xlabel: str, ylabel: str, title: str,
+                        legend_location: str) -> Figure:
+    """Label a plot whose axes both run from 0 to 1, add its legend and tighten the layout."""
+    axes.set_xlabel(xlabel)
+    axes.set_ylabel(ylabel)
+    axes.set_title(title)
+    axes.set_xlim(0, 1)
+    axes.set_ylim(0, 1.01)
+    axes.legend(fontsize=7, loc=legend_location)
+    figure.tight_layout()
+    return figure
+
+
 def plot_roc(y_true: np.ndarray, probabilities: np.ndarray, class_names: list[str],
              positive_index: int | None = None) -> Figure:
     """Draw one-vs-rest ROC curves (the positive class only for a binary task).
@@ -81,14 +94,8 @@ def plot_roc(y_true: np.ndarray, probabilities: np.ndarray, class_names: list[st
         drawn += 1
     if drawn == 0:
         _note(axes, "ROC undefined: the test split contains one class")
-    axes.set_xlabel("False positive rate")
-    axes.set_ylabel("True positive rate")
-    axes.set_title("ROC curve")
-    axes.set_xlim(0, 1)
-    axes.set_ylim(0, 1.01)
-    axes.legend(fontsize=7, loc="lower right")
-    figure.tight_layout()
-    return figure
+    return _finish_unit_square(figure, axes, "False positive rate", "True positive rate",
+                               "ROC curve", "lower right")
 
 
 def plot_precision_recall(y_true: np.ndarray, probabilities: np.ndarray,
@@ -109,14 +116,8 @@ def plot_precision_recall(y_true: np.ndarray, probabilities: np.ndarray,
         drawn += 1
     if drawn == 0:
         _note(axes, "Precision-recall undefined: the test split contains one class")
-    axes.set_xlabel("Recall")
-    axes.set_ylabel("Precision")
-    axes.set_title("Precision-recall curve (dotted: prevalence)")
-    axes.set_xlim(0, 1)
-    axes.set_ylim(0, 1.01)
-    axes.legend(fontsize=7, loc="lower left")
-    figure.tight_layout()
-    return figure
+    return _finish_unit_square(figure, axes, "Recall", "Precision", "Precision-recall curve (dotted: prevalence)",
+                               "lower left")
 
 
 def plot_confusion_matrix(matrix: list[list[int]], class_names: list[str]) -> Figure:
@@ -149,14 +150,8 @@ def plot_calibration(calibration: dict[str, list[float]]) -> Figure:
                   linewidth=1.5, label="model")
     else:
         _note(axes, "no predictions")
-    axes.set_xlabel("Mean top-class probability in bin")
-    axes.set_ylabel("Accuracy in bin")
-    axes.set_title("Calibration")
-    axes.set_xlim(0, 1)
-    axes.set_ylim(0, 1.01)
-    axes.legend(fontsize=7, loc="upper left")
-    figure.tight_layout()
-    return figure
+    return _finish_unit_square(figure, axes, "Mean top-class probability in bin",
+                               "Accuracy in bin", "Calibration", "upper left")
 
 
 def plot_score_distributions(y_true: np.ndarray, probabilities: np.ndarray,
