@@ -14,12 +14,16 @@ import click
               help="Alphabet size A used to count parameters (4 for DNA/RNA, 20 for protein).")
 @click.option("--n-outputs", type=click.IntRange(min=1), default=2, show_default=True,
               help="Number of logits used to count parameters.")
-def models(as_json: bool, in_channels: int, n_outputs: int) -> None:
+@click.option("--length", type=click.IntRange(min=1), default=300, show_default=True,
+              help="Input length in residues used to count the parameters of presets whose "
+                   "size depends on it (cnn-positional).")
+def models(as_json: bool, in_channels: int, n_outputs: int, length: int) -> None:
     """List the model presets, their input kind and parameter counts.
 
     Parameter counts are for the preset's default sizes with the given
     alphabet size and number of outputs. Token models keep their default
-    vocab_size, and kmer-logreg counts in_channels**k features.
+    vocab_size, and kmer-logreg counts in_channels**k features. Presets
+    with a kernel that spans the sequence are counted at --length.
     """
     from bioseq.models.registry import count_parameters, get_model, list_models, model_spec
 
@@ -29,6 +33,8 @@ def models(as_json: bool, in_channels: int, n_outputs: int) -> None:
         arguments = {"n_outputs": n_outputs}
         if "in_channels" in spec.arguments:
             arguments["in_channels"] = in_channels
+        if spec.needs_length:
+            arguments["max_len"] = length
         model = get_model(name, **arguments)
         rows.append({
             "name": name,

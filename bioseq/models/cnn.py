@@ -2,13 +2,15 @@
 
 Input is one-hot ``(N, A, L)`` with zero columns at padding. Global pooling
 makes the output independent of L, so one model scores sequences of any
-length. With a mask, padded positions are set to zero after every block and
+length. A layer with ``kernel_size: "full"`` spans the whole sequence and
+makes the model position-aware, at the price of a fixed ``max_len``. With a mask, padded positions are set to zero after every block and
 left out of the global pooling, so a padded batch scores each sequence as if
 it were alone.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
 import torch
@@ -27,6 +29,8 @@ CONV_LAYER_DEFAULTS: dict[str, Any] = {
     "residual": False,
 }
 GLOBAL_POOLS = ("max", "avg", "maxavg")
+#: ``kernel_size`` value that sizes a layer's kernel from ``max_len``.
+FULL_KERNEL = "full"
 
 
 def validate_conv_layers(conv_layers: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -51,16 +55,51 @@ def validate_conv_layers(conv_layers: list[dict[str, Any]]) -> list[dict[str, An
         if missing:
             raise ConfigError(f"conv_layers[{index}] is missing required keys {missing}")
         full = {**CONV_LAYER_DEFAULTS, **layer}
-        for key in ("filters", "kernel_size", "dilation", "pool"):
-            if not isinstance(full[key], int) or full[key] < 1:
+        sizes = ["filters", "dilation", "pool"]
+        if full["kernel_size"] != FULL_KERNEL:
+            sizes.append("kernel_size")
+        for key in sizes:
+            if not isinstance(full[key], int) or isinstance(full[key], bool) or full[key] < 1:
+                extra = " or 'full'" if key == "kernel_size" else ""
                 raise ConfigError(
-                    f"conv_layers[{index}].{key} must be a positive integer, got {full[key]!r}"
+                    f"conv_layers[{index}].{key} must be a positive integer{extra}, "
+                    f"got {full[key]!r}"
                 )
         if not 0.0 <= float(full["dropout"]) < 1.0:
             raise ConfigError(
                 f"conv_layers[{index}].dropout must be in [0, 1), got {full['dropout']!r}"
             )
         resolved.append(full)
+    return resolved
+
+
+def resolve_full_kernels(layers: list[dict[str, Any]], max_len: int | None) -> list[dict[str, Any]]:
+    """Replace ``kernel_size: "full"`` by ``2 * L + 1``, where L is the length entering the layer.
+
+    With "same" padding, a kernel of ``2 * L + 1`` positions lets every output
+    position see the whole sequence at a different alignment, so the global
+    pooling that follows compares aligned templates instead of detecting a
+    motif anywhere. Pooling layers shorten L to ``ceil(L / pool)``.
+
+    Raises
+    ------
+    ConfigError
+        If a layer asks for a full kernel and ``max_len`` is None.
+    """
+    length = max_len
+    resolved = []
+    for index, layer in enumerate(layers):
+        if layer["kernel_size"] == FULL_KERNEL:
+            if length is None:
+                raise ConfigError(
+                    f"conv_layers[{index}].kernel_size 'full' needs the input length; set "
+                    "max_len (bioseq train sets it from --max-len or the longest training "
+                    "sequence)"
+                )
+            layer = {**layer, "kernel_size": 2 * length + 1}
+        resolved.append(layer)
+        if length is not None:
+            length = math.ceil(length / layer["pool"])
     return resolved
 
 
@@ -76,13 +115,17 @@ class CNNClassifier(nn.Module):
     conv_layers : list of dict
         One dict a block with ``filters``, ``kernel_size`` and optionally
         ``dilation``, ``batch_norm``, ``dropout``, ``pool``, ``residual``
-        (see :class:`~bioseq.models.blocks.ConvBlock`).
+        (see :class:`~bioseq.models.blocks.ConvBlock`). ``kernel_size:
+        "full"`` spans the whole sequence (see :func:`resolve_full_kernels`);
+        it needs ``max_len``, and the stored ``config`` holds the resolved
+        width.
     global_pool : {"max", "avg", "maxavg"}, default="max"
         Pooling over the length after the last block.
     hidden : list of int, default=[]
         Widths of the dense layers before the output layer.
     dropout : float, default=0.0
-        Dropout in the dense head.
+        Dropout in the dense head: after each hidden layer, or on the pooled
+        features before the output layer when ``hidden`` is empty.
     max_len : int or None, default=None
         Maximum accepted length in residues (real positions per the mask);
         longer input raises :class:`~bioseq.errors.SequenceError`. None
@@ -129,7 +172,9 @@ class CNNClassifier(nn.Module):
             raise ConfigError(
                 f"unknown global_pool {global_pool!r}; choose one of {', '.join(GLOBAL_POOLS)}"
             )
-        layers = validate_conv_layers(conv_layers)
+        if not 0.0 <= float(dropout) < 1.0:
+            raise ConfigError(f"dropout must be in [0, 1), got {dropout!r}")
+        layers = resolve_full_kernels(validate_conv_layers(conv_layers), max_len)
 
         self.config = {
             "n_outputs": n_outputs,
@@ -151,6 +196,10 @@ class CNNClassifier(nn.Module):
         self.blocks = nn.ModuleList(blocks)
         pooled_width = 2 * width if global_pool == "maxavg" else width
         self.head = dense_head(pooled_width, hidden, n_outputs, dropout)
+        # Without hidden layers the dense head has no dropout of its own, so it
+        # applies to the pooled features. nn.Dropout has no weights, so the
+        # state dict keys are the same with and without it.
+        self.feature_dropout = nn.Dropout(0.0 if hidden else dropout)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         """Score one-hot sequences.
@@ -182,4 +231,4 @@ class CNNClassifier(nn.Module):
             x = x * mask[:, None, :].to(x.dtype)
         for block in self.blocks:
             x, mask = block(x, mask)
-        return self.head(global_pool(x, mask, self.global_pool))
+        return self.head(self.feature_dropout(global_pool(x, mask, self.global_pool)))

@@ -20,16 +20,20 @@ bioseq.errors.ConfigError: unknown argument 'colour' for model 'basset'; allowed
 from __future__ import annotations
 
 import inspect
+import numbers
 import os
 import re
+import types
+import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from torch import nn
 
 from bioseq.errors import ConfigError
-from bioseq.models.cnn import CNNClassifier
+from bioseq.models.cnn import FULL_KERNEL, CNNClassifier
 from bioseq.models.linear import KmerLinear
 from bioseq.models.transformer import TransformerClassifier
 
@@ -63,6 +67,12 @@ class ModelSpec:
     def input_kind(self) -> str:
         """Input the model expects: "onehot", "tokens" or "kmer_frequencies"."""
         return self.defaults.get("input_kind", self.family.input_kind)
+
+    @property
+    def needs_length(self) -> bool:
+        """Whether the preset's size depends on ``max_len`` (a ``kernel_size: "full"`` layer)."""
+        layers = self.defaults.get("conv_layers") or []
+        return any(layer.get("kernel_size") == FULL_KERNEL for layer in layers)
 
     @property
     def arguments(self) -> list[str]:
@@ -140,18 +150,183 @@ def get_model(name: str, **kwargs: Any) -> nn.Module:
         )
         backbone.raise_unavailable()
     spec = model_spec(name)
-    allowed = spec.arguments
-    for key in kwargs:
-        if key not in allowed:
-            raise ConfigError(
-                f"unknown argument {key!r} for model {name!r}; allowed: {', '.join(allowed)}"
-            )
+    kwargs = check_model_params(name, kwargs)
     arguments = {**spec.defaults, **kwargs}
     if "n_outputs" not in arguments:
         raise ConfigError(f"model {name!r} needs n_outputs (the number of logits)")
     model = spec.family(**arguments)
     model.model_name = name
     return model
+
+
+#: Default peak learning rate of each model family, used when the configuration
+#: sets none. The small CNN presets need about 1e-2 to learn within a few
+#: epochs under OneCycle; the transformers are stable at 1e-3.
+FAMILY_LEARNING_RATES: dict[type[nn.Module], float] = {
+    CNNClassifier: 1e-2,
+    TransformerClassifier: 1e-3,
+    KmerLinear: 1e-3,
+}
+
+
+def default_learning_rate(name: str) -> float:
+    """Return the default peak learning rate of the model registered as ``name``.
+
+    Raises
+    ------
+    ConfigError
+        If no model has that name.
+
+    Examples
+    --------
+    >>> default_learning_rate("cnn"), default_learning_rate("conv-transformer")
+    (0.01, 0.001)
+    """
+    if name.startswith(REMOTE_PREFIX):
+        return 1e-3
+    return FAMILY_LEARNING_RATES.get(model_spec(name).family, 1e-3)
+
+
+def check_model_params(
+    name: str,
+    params: dict[str, Any],
+    builder: Callable[..., Any] | None = None,
+    skip: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """Check model parameters against the types of the builder's arguments.
+
+    Parameters
+    ----------
+    name : str
+        Registered model name, used in messages and to find the builder.
+    params : dict
+        Keyword arguments, as read from YAML or ``--param KEY=VALUE``.
+    builder : callable or None, default=None
+        Function whose keyword arguments and annotations set the allowed keys
+        and types; None takes the constructor of the model's family.
+    skip : tuple of str, default=()
+        Arguments of ``builder`` that other settings fill, so ``params`` must
+        not set them.
+
+    Returns
+    -------
+    dict
+        ``params`` with numbers written as strings (``"1e-1"``, which YAML
+        reads as a string) converted to numbers.
+
+    Raises
+    ------
+    ConfigError
+        If a key is not an argument of the builder, or a value has the wrong
+        type or a dropout is outside [0, 1). The message names the key, the
+        value, the expected type and the allowed keys.
+
+    Examples
+    --------
+    >>> check_model_params("cnn", {"dropout": "0.2", "hidden": [16]})
+    {'dropout': 0.2, 'hidden': [16]}
+    >>> check_model_params("cnn", {"dropout": "abc"})
+    Traceback (most recent call last):
+    ...
+    bioseq.errors.ConfigError: invalid value 'abc' for parameter 'dropout' of model 'cnn': expected a number; allowed keys: ...
+    """
+    function = builder if builder is not None else model_spec(name).family.__init__
+    signature = inspect.signature(function)
+    allowed = [key for key, parameter in signature.parameters.items()
+               if key != "self" and key not in skip and parameter.kind in (
+                   parameter.KEYWORD_ONLY,
+                   parameter.POSITIONAL_OR_KEYWORD if builder is None else parameter.KEYWORD_ONLY)]
+    hints = typing.get_type_hints(function)
+    checked: dict[str, Any] = {}
+    for key, value in params.items():
+        if key not in allowed:
+            raise ConfigError(
+                f"unknown argument {key!r} for model {name!r}; allowed: {', '.join(allowed)}"
+            )
+        hint = hints.get(key, Any)
+        matched, converted = _match_type(value, hint)
+        if not matched:
+            raise ConfigError(
+                f"invalid value {value!r} for parameter {key!r} of model {name!r}: expected "
+                f"{_describe_type(hint)}; allowed keys: {', '.join(allowed)}"
+            )
+        if key == "dropout" and not 0.0 <= converted < 1.0:
+            raise ConfigError(
+                f"invalid value {value!r} for parameter 'dropout' of model {name!r}: expected "
+                "a probability in [0, 1)"
+            )
+        checked[key] = converted
+    return checked
+
+
+def _match_type(value: Any, hint: Any) -> tuple[bool, Any]:
+    """Return whether ``value`` fits the annotation ``hint``, and the value to use."""
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if hint is Any:
+        return True, value
+    if hint is type(None):
+        return value is None, value
+    if origin in (typing.Union, types.UnionType):
+        for option in args:
+            matched, converted = _match_type(value, option)
+            if matched:
+                return True, converted
+        return False, value
+    if origin is Literal:
+        return value in args, value
+    if hint is bool:
+        return isinstance(value, bool), value
+    if hint is int:
+        if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+            return True, int(value)
+        return False, value
+    if hint is float:
+        if isinstance(value, numbers.Real) and not isinstance(value, bool):
+            return True, float(value)
+        if isinstance(value, str):
+            try:
+                return True, float(value)
+            except ValueError:
+                return False, value
+        return False, value
+    if hint is str:
+        return isinstance(value, str), value
+    if origin is list or hint is list:
+        if not isinstance(value, list | tuple):
+            return False, value
+        item_hint = args[0] if args else Any
+        items = []
+        for item in value:
+            matched, converted = _match_type(item, item_hint)
+            if not matched:
+                return False, value
+            items.append(converted)
+        return True, items
+    if origin is dict or hint is dict:
+        return isinstance(value, dict), value
+    return True, value
+
+
+def _describe_type(hint: Any) -> str:
+    """Describe an annotation in words, as in "a number or null"."""
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if hint is type(None):
+        return "null"
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_describe_type(option) for option in args)
+    if origin is Literal:
+        return "one of " + ", ".join(repr(option) for option in args)
+    if origin is list or hint is list:
+        item = typing.get_origin(args[0]) or args[0] if args else None
+        plurals = {int: "integers", float: "numbers", str: "strings", bool: "true/false values",
+                   dict: "mappings"}
+        return f"a list of {plurals.get(item, 'values')}"
+    if origin is dict or hint is dict:
+        return "a mapping"
+    words = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
+    return words.get(hint, getattr(hint, "__name__", str(hint)))
 
 
 def count_parameters(model: nn.Module) -> int:
@@ -270,6 +445,13 @@ _CNN_DILATED = [
 
 for _spec in (
     ModelSpec("cnn", CNNClassifier, {}, "1D CNN family with one 64-filter conv layer by default"),
+    ModelSpec(
+        "cnn-positional", CNNClassifier,
+        {"conv_layers": [{"filters": 32, "kernel_size": 9, "pool": 4},
+                         {"filters": 32, "kernel_size": "full"}],
+         "global_pool": "max", "hidden": [32], "dropout": 0.2},
+        "position-aware CNN: conv k9, pool 4, then a kernel spanning the sequence",
+    ),
     ModelSpec(
         "deepbind", CNNClassifier,
         {"conv_layers": [{"filters": 16, "kernel_size": 25}], "global_pool": "maxavg",

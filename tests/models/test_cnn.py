@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from bioseq.errors import SequenceError
+from bioseq.errors import ConfigError, SequenceError
 from bioseq.models.cnn import CNNClassifier
 from bioseq.models.registry import get_model, list_models, model_spec
 
@@ -22,7 +22,8 @@ TINY_LAYERS = [
 @pytest.mark.parametrize("name", CNN_PRESETS)
 @pytest.mark.parametrize("length", [37, 64])
 def test_preset_output_shape(name, length):
-    model = get_model(name, n_outputs=3).eval()
+    sizes = {"max_len": length} if model_spec(name).needs_length else {}
+    model = get_model(name, n_outputs=3, **sizes).eval()
     with torch.no_grad():
         logits = model(random_onehot(2, length))
     assert logits.shape == (2, 3)
@@ -38,7 +39,8 @@ def test_protein_channels():
 
 @pytest.mark.parametrize("name", CNN_PRESETS)
 def test_gradients_reach_every_parameter(name):
-    model = get_model(name, n_outputs=2).train()
+    sizes = {"max_len": 48} if model_spec(name).needs_length else {}
+    model = get_model(name, n_outputs=2, **sizes).train()
     logits = model(random_onehot(4, 48))
     logits.sum().backward()
     for parameter_name, parameter in model.named_parameters():
@@ -88,3 +90,51 @@ def test_empty_sequence_rejected():
     model = CNNClassifier(n_outputs=1, conv_layers=TINY_LAYERS).eval()
     with pytest.raises(SequenceError, match="sequence 1 of the batch is empty"):
         model(random_onehot(2, 10), lengths_to_mask([10, 0], 10))
+
+
+def test_dropout_applies_without_hidden_layers():
+    model = get_model("cnn", n_outputs=1, dropout=0.5).train()
+    x = random_onehot(4, 30)
+    torch.manual_seed(0)
+    first = model(x)
+    second = model(x)
+    assert not torch.equal(first, second)
+    model.eval()
+    assert torch.equal(model(x), model(x))
+
+
+def test_dropout_keeps_state_dict_keys():
+    plain = get_model("cnn", n_outputs=1)
+    dropped = get_model("cnn", n_outputs=1, dropout=0.3)
+    assert list(plain.state_dict()) == list(dropped.state_dict())
+
+
+def test_full_kernel_spans_sequence():
+    model = get_model("cnn-positional", n_outputs=1, max_len=300)
+    assert model.config["conv_layers"][1]["kernel_size"] == 2 * 75 + 1
+
+
+def test_full_kernel_config_rebuilds():
+    model = get_model("cnn-positional", n_outputs=2, max_len=41)
+    rebuilt = get_model("cnn-positional", **model.config)
+    assert rebuilt.config == model.config
+
+
+def test_full_kernel_needs_max_len():
+    with pytest.raises(ConfigError, match=r"conv_layers\[1\].kernel_size 'full' needs the input"):
+        get_model("cnn-positional", n_outputs=1)
+
+
+def test_full_kernel_sees_position():
+    # The same motif at two offsets gives different outputs, unlike a global-max CNN.
+    torch.manual_seed(0)
+    positional = get_model("cnn-positional", n_outputs=1, max_len=40).eval()
+    blind = get_model("cnn", n_outputs=1, conv_layers=[{"filters": 8, "kernel_size": 5}]).eval()
+    early, late = torch.zeros(1, 4, 40), torch.zeros(1, 4, 40)
+    early[0, 3, :] = 1.0
+    late[0, 3, :] = 1.0
+    early[0, :, 10:14] = torch.eye(4)
+    late[0, :, 25:29] = torch.eye(4)
+    with torch.no_grad():
+        assert not torch.allclose(positional(early), positional(late))
+        assert torch.allclose(blind(early), blind(late), atol=1e-6)

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from bioseq.cli import main
-from bioseq.models.registry import count_parameters, get_model, list_models
+from bioseq.models.registry import count_parameters, get_model, list_models, model_spec
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "models.md"
 
@@ -48,7 +48,8 @@ def test_models_json_counts_match():
     rows = {row["name"]: row for row in json.loads(result.output)}
     assert sorted(rows) == list_models()
     for name, row in rows.items():
-        model = get_model(name, n_outputs=2, in_channels=4)
+        sizes = {"max_len": 300} if model_spec(name).needs_length else {}
+        model = get_model(name, n_outputs=2, in_channels=4, **sizes)
         assert row["n_parameters"] == count_parameters(model), name
 
 

@@ -8,8 +8,10 @@ import pytest
 
 from bioseq.errors import ConfigError
 from bioseq.models.registry import (
+    check_model_params,
     check_remote_backbone,
     count_parameters,
+    default_learning_rate,
     get_model,
     list_models,
     model_spec,
@@ -76,7 +78,7 @@ def test_transformer_heads_must_divide():
 
 
 def test_unknown_pooling_lists_choices():
-    with pytest.raises(ConfigError, match="unknown pooling 'first'; choose one of cls, mean"):
+    with pytest.raises(ConfigError, match="'first' for parameter 'pooling'.*one of 'cls', 'mean'"):
         get_model("transformer", n_outputs=1, pooling="first")
 
 
@@ -127,3 +129,44 @@ def test_remote_model_pinned_cached_unsupported(tmp_path, monkeypatch):
 def test_remote_reference_malformed():
     with pytest.raises(ConfigError, match="expected hf:owner/name"):
         check_remote_backbone("hf:justaname", trust_remote_code=True, revision=PINNED)
+
+
+@pytest.mark.parametrize(("key", "value", "expected"), [
+    ("dropout", "abc", "a number"),
+    ("hidden", "wide", "a list of integers or null"),
+    ("global_pool", "min", "one of 'max', 'avg', 'maxavg'"),
+    ("max_len", 2.5, "an integer or null"),
+    ("conv_layers", 5, "a list of mappings or null"),
+])
+def test_param_wrong_type_rejected(key, value, expected):
+    with pytest.raises(ConfigError, match=f"invalid value {value!r} for parameter '{key}'") as info:
+        check_model_params("cnn", {key: value})
+    assert f"expected {expected}" in str(info.value)
+    assert "allowed keys: n_outputs, in_channels, conv_layers" in str(info.value)
+
+
+def test_param_numeric_string_converted():
+    params = check_model_params("cnn", {"dropout": "1e-1", "hidden": [16]})
+    assert params["dropout"] == 0.1
+    assert params["hidden"] == [16]
+
+
+def test_param_bool_is_not_integer():
+    with pytest.raises(ConfigError, match="parameter 'd_model'.*expected an integer"):
+        check_model_params("transformer", {"d_model": True})
+
+
+def test_param_dropout_out_of_range():
+    with pytest.raises(ConfigError, match=r"'dropout'.*probability in \[0, 1\)"):
+        get_model("cnn", n_outputs=1, dropout=1.5)
+
+
+def test_get_model_checks_types():
+    with pytest.raises(ConfigError, match="invalid value 'abc' for parameter 'dropout'"):
+        get_model("deepbind", n_outputs=1, dropout="abc")
+
+
+def test_default_learning_rate_by_family():
+    assert default_learning_rate("cnn") == 1e-2
+    assert default_learning_rate("cnn-positional") == 1e-2
+    assert default_learning_rate("token-transformer") == 1e-3
