@@ -11,7 +11,9 @@ Examples
 --------
 >>> config = resolve_config(overrides={"trainer": {"epochs": 3}, "model": {"name": "deepbind"}})
 >>> config.trainer.epochs, config.model.name, config.optimizer.lr
-(3, 'deepbind', 0.001)
+(3, 'deepbind', 0.01)
+>>> resolve_config(overrides={"model": {"name": "conv-transformer"}}).optimizer.lr
+0.001
 >>> resolve_config(overrides={"trainer": {"epoch": 3}})
 Traceback (most recent call last):
 ...
@@ -90,10 +92,15 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class OptimizerConfig:
-    """Optimizer, learning rate, weight decay and gradient clipping."""
+    """Optimizer, learning rate, weight decay and gradient clipping.
+
+    ``lr`` of None takes the model family's default
+    (:func:`bioseq.models.registry.default_learning_rate`: 1e-2 for the CNN
+    presets, 1e-3 for the transformers), which :func:`resolve_config` fills in.
+    """
 
     name: OptimizerName = "adamw"
-    lr: float = 1e-3
+    lr: float | None = None
     weight_decay: float = 0.01
     momentum: float = 0.9
     grad_clip: float | None = 1.0
@@ -332,7 +339,83 @@ def resolve_config(
                 values = {key: value for key, value in values.items() if value is not None}
             layered[section] = _merge(layered[section], values)
     sections = {name: _build_section(name, values) for name, values in layered.items()}
+    sections["model"] = _check_model(sections["model"])
+    if sections["optimizer"].lr is None:
+        from bioseq.models.registry import default_learning_rate
+
+        lr = default_learning_rate(sections["model"].name)
+        sections["optimizer"] = dataclasses.replace(sections["optimizer"], lr=lr)
     return TrainConfig(**sections)
+
+
+def _check_model(model: ModelConfig) -> ModelConfig:
+    """Check the model name and ``model.params`` before any data are read."""
+    from bioseq.models.registry import REMOTE_PREFIX, check_model_params
+
+    if model.name.startswith(REMOTE_PREFIX):
+        # get_model validates remote references and their own keys.
+        return model
+    if model.name == "kmer-logreg":
+        # The baseline is fitted by fit_baseline, so its keywords are the allowed params;
+        # seed and canonical come from trainer.seed and input.canonical.
+        from bioseq.train.baseline import fit_baseline
+
+        params = check_model_params(model.name, model.params, builder=fit_baseline,
+                                    skip=("seed", "canonical"))
+    else:
+        params = check_model_params(model.name, model.params)
+    return dataclasses.replace(model, params=params)
+
+
+def check_split_lengths(length: int, splits: dict[str, Any], max_len: int | None,
+                        truncate: str | None) -> None:
+    """Check that no validation or test record is longer than an inferred input length.
+
+    When ``input.max_len`` is unset, the input length is the longest training
+    sequence, and a longer record in another split would fail only when that
+    split is encoded (the test split after training). This check fails first.
+
+    Parameters
+    ----------
+    length : int
+        The input length in residues.
+    splits : dict of str to SequenceSet or None
+        The records of each split other than train, by split name.
+    max_len : int or None
+        ``input.max_len`` as configured; a set value skips the check, because
+        the user chose the length.
+    truncate : str or None
+        ``input.truncate``; a side other than "error" skips the check.
+
+    Raises
+    ------
+    SequenceError
+        Naming the longest such record, its length, the inferred length and
+        the flags that fix it (``--max-len N``, ``--truncate``).
+    """
+    from bioseq.errors import SequenceError
+
+    if max_len is not None or truncate not in (None, "error"):
+        return
+    longest: tuple[int, str, str] | None = None
+    n_longer = 0
+    for name, subset in splits.items():
+        if subset is None or len(subset) == 0:
+            continue
+        n_longer += int((subset.lengths > length).sum())
+        index = int(subset.lengths.argmax())
+        candidate = (int(subset.lengths[index]), name, str(subset.ids[index]))
+        if longest is None or candidate[0] > longest[0]:
+            longest = candidate
+    if longest is None or longest[0] <= length:
+        return
+    record_length, name, record_id = longest
+    raise SequenceError(
+        f"{name} record {record_id!r} is {record_length} residues long, longer than the input "
+        f"length {length} inferred from the longest training sequence ({n_longer} validation "
+        f"or test record(s) are longer); pass --max-len {record_length} to fit them all, or "
+        "--truncate right, left or center to cut them to the input length"
+    )
 
 
 def read_yaml(path: str | os.PathLike[str]) -> dict[str, Any]:

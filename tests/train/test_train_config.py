@@ -57,3 +57,47 @@ def test_resolved_config_round_trip(tmp_path: Path) -> None:
     write_config(config, tmp_path / "config.yaml")
     assert resolve_config(tmp_path / "config.yaml") == config
     assert read_yaml(tmp_path / "config.yaml")["data"]["sources"] == ["a.fa"]
+
+
+def test_default_lr_follows_model_family() -> None:
+    assert resolve_config(overrides={"model": {"name": "cnn"}}).optimizer.lr == 1e-2
+    assert resolve_config(overrides={"model": {"name": "deepbind"}}).optimizer.lr == 1e-2
+    assert resolve_config(overrides={"model": {"name": "conv-transformer"}}).optimizer.lr == 1e-3
+
+
+def test_explicit_lr_kept() -> None:
+    config = resolve_config(overrides={"model": {"name": "cnn"}, "optimizer": {"lr": 0.003}})
+    assert config.optimizer.lr == 0.003
+
+
+def test_saved_config_holds_resolved_lr(tmp_path: Path) -> None:
+    write_config(resolve_config(), tmp_path / "config.yaml")
+    assert read_yaml(tmp_path / "config.yaml")["optimizer"]["lr"] == 1e-2
+
+
+def test_model_params_checked_on_load(tmp_path: Path) -> None:
+    path = tmp_path / "run.yaml"
+    path.write_text("model:\n  name: cnn\n  params: {dropout: abc}\n")
+    with pytest.raises(ConfigError, match="invalid value 'abc' for parameter 'dropout'") as caught:
+        resolve_config(path)
+    assert "expected a number" in str(caught.value)
+    assert "allowed keys:" in str(caught.value)
+
+
+def test_model_params_numeric_string_converted(tmp_path: Path) -> None:
+    path = tmp_path / "run.yaml"
+    # YAML 1.1 reads 1e-1 (no dot) as a string.
+    path.write_text("model:\n  name: cnn\n  params: {dropout: 1e-1}\n")
+    assert resolve_config(path).model.params == {"dropout": 0.1}
+
+
+def test_baseline_params_checked_against_fit() -> None:
+    config = resolve_config(overrides={"model": {"name": "kmer-logreg", "params": {"C": 2}}})
+    assert config.model.params == {"C": 2.0}
+    with pytest.raises(ConfigError, match="unknown argument 'seed' for model 'kmer-logreg'"):
+        resolve_config(overrides={"model": {"name": "kmer-logreg", "params": {"seed": 1}}})
+
+
+def test_unknown_model_rejected_on_load() -> None:
+    with pytest.raises(ConfigError, match="unknown model 'cnnn'; known models:.*cnn-positional"):
+        resolve_config(overrides={"model": {"name": "cnnn"}})
