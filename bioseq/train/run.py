@@ -28,7 +28,12 @@ import numpy as np
 from bioseq._files import make_output_folder
 from bioseq.errors import ConfigError, LabelError, SequenceError
 from bioseq.sequences import SequenceSet
-from bioseq.train.config import TrainConfig, write_config, write_text_atomic
+from bioseq.train.config import (
+    TrainConfig,
+    check_split_lengths,
+    write_config,
+    write_text_atomic,
+)
 from bioseq.train.manifest import build_manifest, hash_sources, write_json_atomic
 from bioseq.train.prepare import build_input_spec, build_model_for, prepare_splits
 
@@ -181,6 +186,8 @@ def _train_network(
     settings = config.trainer
     spec = build_input_spec(config.input, train_set, config.model.name)
     length = int(spec.length)
+    check_split_lengths(length, {"valid": valid_set, "test": test_set}, config.input.max_len,
+                        config.input.truncate)
     plan = plan_devices(settings.accelerator, settings.devices, settings.num_nodes,
                         settings.precision,
                         work_estimate=float(train_set.lengths.sum()) * settings.epochs)
