@@ -1,4 +1,4 @@
-"""Lightning callbacks of a training run: the per-epoch metrics file and the DDP check."""
+"""Lightning callbacks of a training run: metrics file, DDP check and Ctrl-C report."""
 
 from __future__ import annotations
 
@@ -115,3 +115,21 @@ class RankDataRecorder(pl.Callback):
         }
         if world > 1:
             logger.info("DDP check: %s", self.summary)
+
+
+class InterruptRecorder(pl.Callback):
+    """Record whether training stopped on Ctrl-C.
+
+    Lightning catches ``KeyboardInterrupt`` inside ``Trainer.fit``, calls
+    ``on_exception`` and then exits with ``SystemExit(1)`` (Lightning 2.6).
+    The flag lets the command line tell that exit from other ones and report
+    the interrupt with exit code 130.
+    """
+
+    def __init__(self) -> None:
+        self.interrupted = False
+
+    def on_exception(self, trainer: pl.Trainer, pl_module: pl.LightningModule,
+                     exception: BaseException) -> None:
+        if isinstance(exception, KeyboardInterrupt):
+            self.interrupted = True

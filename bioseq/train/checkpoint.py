@@ -23,7 +23,7 @@ import lightning.pytorch as pl
 import torch
 from lightning.fabric.plugins.io.torch_io import TorchCheckpointIO
 
-from bioseq.errors import ModelFileError
+from bioseq.errors import ConfigError, ModelFileError, OutputError
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +98,78 @@ def _keep_previous(path: Path, previous: Path) -> None:
     except OSError:
         return
     os.replace(link, previous)
+
+
+#: Files of a run folder that starting a run again replaces; train.log is kept and appended to.
+RUN_FILES = ("model.safetensors", "config.yaml", "manifest.json", "metrics.csv", "splits.csv")
+
+
+def check_run_folder(out: Path, resume: str | None, overwrite: bool) -> None:
+    """Reject a run folder that holds an earlier run unless the user chose what to do with it.
+
+    A folder holds an earlier run when ``checkpoints/`` contains ``.ckpt``
+    files or the folder contains ``model.safetensors``. With ``resume`` set
+    the run continues from it. With ``overwrite`` the earlier run's
+    checkpoints and :data:`RUN_FILES` are deleted first (each deletion is
+    logged), so the new run cannot mix with the old one.
+
+    Raises
+    ------
+    ConfigError
+        If both ``resume`` and ``overwrite`` are set.
+    OutputError
+        If the folder holds an earlier run and neither is set. The message
+        names the folder and the files, and the three ways on.
+    """
+    out = Path(out)
+    if resume is not None and overwrite:
+        raise ConfigError(
+            f"--resume {resume} and --overwrite contradict each other: --resume continues the "
+            f"run in {out} and --overwrite deletes it; pass only one"
+        )
+    folder = out / "checkpoints"
+    checkpoints = sorted(folder.glob("*.ckpt")) if folder.is_dir() else []
+    model = out / "model.safetensors"
+    earlier = [*checkpoints, *([model] if model.is_file() else [])]
+    if not earlier or resume is not None:
+        return
+    if not overwrite:
+        names = ", ".join(str(path.relative_to(out)) for path in earlier)
+        raise OutputError(
+            f"run folder {out} already holds an earlier run ({names}); pass --resume auto to "
+            "continue it, --overwrite to delete it and start again, or choose another --out"
+        )
+    for path in [*checkpoints, *(out / name for name in RUN_FILES)]:
+        if path.is_file():
+            path.unlink()
+            logger.warning("--overwrite: deleted %s of the earlier run", path)
+
+
+def describe_interrupt(folder: Path) -> str:
+    """Return the message for a run stopped by Ctrl-C: the last checkpoint and how to continue.
+
+    Parameters
+    ----------
+    folder : Path
+        The run's checkpoint folder.
+    """
+    last = find_last_checkpoint(folder)
+    if last is None:
+        return ("bioseq train was interrupted before it wrote a checkpoint, so there is nothing "
+                "to resume; run the command again to start over")
+    try:
+        state = load_checkpoint(last)
+        where = f" (saved at optimizer step {state.get('global_step')})"
+    except ModelFileError:
+        where = ""
+    return (f"bioseq train was interrupted; the last checkpoint is {last}{where}; run the same "
+            "command with --resume auto to continue from it")
+
+
+def find_last_checkpoint(folder: Path) -> Path | None:
+    """Return the newest of ``last.ckpt`` and ``last.previous.ckpt`` in ``folder``, or None."""
+    present = [path for path in (folder / LAST, folder / PREVIOUS) if path.is_file()]
+    return max(present, key=lambda path: path.stat().st_mtime, default=None)
 
 
 def find_resume_checkpoint(folder: Path) -> Path | None:
