@@ -58,6 +58,8 @@ def _parse_params(values: tuple[str, ...]) -> dict[str, Any]:
 @click.option("--resume", default=None, metavar="auto|PATH",
               help="Continue from a checkpoint; 'auto' takes the newest valid one in "
                    "OUT/checkpoints or starts fresh.")
+@click.option("--overwrite", is_flag=True, default=False,
+              help="Delete the earlier run in OUT (checkpoints, model, metrics) and start again.")
 @click.option("--max-len", type=int, default=None,
               help="Input length in residues (default: the longest training sequence).")
 @click.option("--pad", type=click.Choice(["right", "left", "both"]), default=None,
@@ -85,7 +87,8 @@ def _parse_params(values: tuple[str, ...]) -> dict[str, Any]:
 @click.option("--shift", type=int, default=None, help="Largest random shift (residues) in training.")
 @click.option("--num-workers", type=int, default=None, help="Data-loader worker processes.")
 @click.pass_context
-def train(ctx: click.Context, config_path: Path | None, out: Path, **options: Any) -> None:
+def train(ctx: click.Context, config_path: Path | None, out: Path, overwrite: bool,
+          **options: Any) -> None:
     """Train a classifier on labelled sequences and write the run directory OUT.
 
     Values come from the defaults, then --config, then these flags.
@@ -133,7 +136,18 @@ def train(ctx: click.Context, config_path: Path | None, out: Path, **options: An
     if quiet:
         for name in ("lightning", "lightning.pytorch", "lightning.fabric"):
             logging.getLogger(name).setLevel(logging.WARNING)
-    result = train_run(config, out, progress_bar=not quiet)
+    from bioseq.train.callbacks import InterruptRecorder
+    from bioseq.train.checkpoint import check_run_folder, describe_interrupt
+
+    check_run_folder(out, config.trainer.resume, overwrite)
+    interrupt = InterruptRecorder()
+    try:
+        result = train_run(config, out, progress_bar=not quiet, callbacks=[interrupt])
+    except (KeyboardInterrupt, SystemExit) as error:
+        if isinstance(error, SystemExit) and not interrupt.interrupted:
+            raise
+        click.echo(describe_interrupt(out / "checkpoints"), err=True)
+        ctx.exit(130)
     summary = ", ".join(f"{key} {value:.4f}" for key, value in result.metrics.items()
                         if isinstance(value, float) and key != "lr")
     click.echo(f"{result.model_path}\t{summary}")
