@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,11 @@ import click
 
 from bioseq.cli.options import data_options, loader_arguments
 from bioseq.cli.predict import length_options, scoring_options
+
+logger = logging.getLogger(__name__)
+
+#: Loader options that apply to an HDF5 store; the others concern FASTA and tables.
+STORE_OPTIONS = ("classes", "task", "alphabet", "split_map")
 
 
 @click.command("evaluate")
@@ -40,10 +46,14 @@ def evaluate(model_or_run: Path, out_dir: Path, split_name: str | None, batch_si
     --positive-class of a binary model chooses the class that the ranking
     and threshold metrics score (default: the model's positive class); the
     report names the class used.
+
+    A single HDF5 store as --data is streamed in chunks, so its codes are
+    never in memory whole; other inputs are read into memory.
     """
     from bioseq.errors import SequenceError
-    from bioseq.evaluate.evaluation import evaluate_model
-    from bioseq.io.load import load_sequences
+    from bioseq.evaluate.evaluation import evaluate_model, evaluate_store
+    from bioseq.io.load import DataSource, load_sequences
+    from bioseq.io.store_stream import find_single_store
     from bioseq.models.modelfile import read_model_metadata
     from bioseq.predict import explain_invalid_residue, resolve_model_path
 
@@ -60,6 +70,18 @@ def evaluate(model_or_run: Path, out_dir: Path, split_name: str | None, batch_si
         arguments.setdefault("task", metadata["task"])
     if metadata.get("task") in ("binary", "multiclass") and metadata.get("class_names"):
         arguments.setdefault("classes", list(metadata["class_names"]))
+    store, reason = find_single_store(sources, arguments.get("format", "auto"))
+    if store is not None and DataSource.parse(sources[0]).split is None:
+        options = {key: arguments[key] for key in STORE_OPTIONS if key in arguments}
+        paths = evaluate_store(model_or_run, store, out_dir, split=split_name, read_options=options,
+                               batch_size=batch_size, device=device,
+                               reverse_complement=reverse_complement, truncate=truncate, pad=pad,
+                               n_bootstrap=n_bootstrap, seed=seed, positive_class=positive_class,
+                               alphabet_check=alphabet_check)
+        click.echo(f"report written to {paths['report']}")
+        return
+    if reason is not None:
+        logger.info("reading the test data into memory: %s", reason)
     try:
         test = load_sequences(sources, **arguments)
     except SequenceError as error:

@@ -157,8 +157,12 @@ class DuplicateReport:
         }
 
 
-def _groups(seqset: SequenceSet) -> list[np.ndarray]:
+def _groups(seqset: SequenceSet, keys: np.ndarray | None = None) -> list[np.ndarray]:
     positions: dict[bytes, list[int]] = defaultdict(list)
+    if keys is not None:
+        for i in range(len(seqset)):
+            positions[keys[i].tobytes()].append(i)
+        return [np.asarray(members) for members in positions.values() if len(members) > 1]
     codes, offsets = seqset.codes, seqset.offsets
     for i in range(len(seqset)):
         positions[codes[offsets[i] : offsets[i + 1]].tobytes()].append(i)
@@ -172,13 +176,16 @@ def _label_key(labels: np.ndarray | None, index: int) -> Any:
     return tuple(np.atleast_1d(value).tolist())
 
 
-def find_duplicates(seqset: SequenceSet) -> DuplicateReport:
+def find_duplicates(seqset: SequenceSet, keys: np.ndarray | None = None) -> DuplicateReport:
     """Find identical sequences, across splits and with conflicting labels.
 
     Parameters
     ----------
     seqset : SequenceSet
         Sequences with optional ``splits`` and ``labels``.
+    keys : numpy.ndarray of shape (N, ...) or None, default=None
+        A content key per record (a hash of its codes) to compare in place of
+        the codes, for records whose codes are not in memory.
 
     Returns
     -------
@@ -193,7 +200,7 @@ def find_duplicates(seqset: SequenceSet) -> DuplicateReport:
     """
     report = DuplicateReport()
     pairs: dict[str, int] = defaultdict(int)
-    for members in _groups(seqset):
+    for members in _groups(seqset, keys):
         report.n_groups += 1
         report.n_extra_copies += len(members) - 1
         ids = [str(seqset.ids[i]) for i in members]
@@ -213,13 +220,16 @@ def find_duplicates(seqset: SequenceSet) -> DuplicateReport:
     return report
 
 
-def drop_duplicates(seqset: SequenceSet) -> tuple[SequenceSet, dict[str, int]]:
+def drop_duplicates(
+    seqset: SequenceSet, keys: np.ndarray | None = None
+) -> tuple[SequenceSet, dict[str, int]]:
     """Keep one copy of each sequence and drop sequences with conflicting labels.
 
     Within a group of identical sequences the copy in the earliest split
     (train, then valid, then test) is kept, so no validation or test record
     repeats a training record. A group whose copies carry different labels
-    is dropped whole, because its label is ambiguous.
+    is dropped whole, because its label is ambiguous. ``keys`` are content
+    keys as for :func:`find_duplicates`.
 
     Returns
     -------
@@ -236,7 +246,7 @@ def drop_duplicates(seqset: SequenceSet) -> tuple[SequenceSet, dict[str, int]]:
     """
     keep = np.ones(len(seqset), dtype=bool)
     counts = {"copies": 0, "conflicting": 0}
-    for members in _groups(seqset):
+    for members in _groups(seqset, keys):
         if len({_label_key(seqset.labels, i) for i in members}) > 1:
             keep[members] = False
             counts["conflicting"] += len(members)

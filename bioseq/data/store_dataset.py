@@ -72,6 +72,10 @@ class StoreDataset(Dataset):
         Blocks kept in memory in each process.
     alphabet, locking, on_stale
         As for :func:`bioseq.io.store.open_store`; the store is checked once here.
+    labels : numpy.ndarray or None, default=None
+        Labels by store row, ``(n_records,)`` or ``(n_records, K)``, served
+        in place of the store's own (for example re-encoded in another class
+        order); None serves the store's labels.
     """
 
     def __init__(
@@ -86,6 +90,7 @@ class StoreDataset(Dataset):
         alphabet: str | None = None,
         locking: bool | None = None,
         on_stale: StaleAction = "error",
+        labels: np.ndarray | None = None,
     ) -> None:
         if block_records < 1:
             raise ValueError(f"block_records must be at least 1, got {block_records}")
@@ -107,7 +112,14 @@ class StoreDataset(Dataset):
             self.offsets = store.offsets
             store.verify("offsets", self.offsets)
             self.labels = None
-            if store.has_labels:
+            if labels is not None:
+                if len(labels) != self.n_records:
+                    raise ValueError(f"{len(labels)} labels for the {self.n_records} records "
+                                     f"of {self.path}; pass one label per store row")
+                # The dtypes of CodesDataset: int64 class indices, float32 targets.
+                kind = np.int64 if labels.dtype.kind in "iub" else np.float32
+                self.labels = np.ascontiguousarray(labels, dtype=kind)
+            elif store.has_labels:
                 self.labels = read_dataset(self.path, store.handle["labels"])
                 store.verify("labels", self.labels)
             self.splits = None
@@ -327,7 +339,8 @@ class BlockBatchSampler(Sampler[np.ndarray]):
                 window = rng.permutation(window)
             pool = np.concatenate([carry, window])
             n_full = len(pool) // self.batch_size * self.batch_size
-            batches.extend(np.sort(b) for b in np.split(pool[:n_full], n_full // self.batch_size))
+            if n_full:
+                batches.extend(np.sort(b) for b in np.split(pool[:n_full], n_full // self.batch_size))
             carry = pool[n_full:]
         if len(carry) and not self.drop_last:
             batches.append(np.sort(carry))

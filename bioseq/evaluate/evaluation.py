@@ -16,10 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
+from bioseq.data.store_records import StoreRecords
 from bioseq.errors import BioseqError, ConfigError, LabelError
 from bioseq.evaluate.metrics import compute_metrics
 from bioseq.evaluate.report import data_flags, summarize_data, write_evaluation
-from bioseq.predict import Predictor
+from bioseq.predict import DEFAULT_CHUNK_SIZE, Predictor
 from bioseq.sequences import SequenceSet
 
 logger = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ def find_run_dir(model_or_run: str | os.PathLike[str]) -> Path | None:
     return folder if (folder / "manifest.json").is_file() else None
 
 
-def align_labels(test: SequenceSet, class_names: list[str], task: str) -> np.ndarray:
+def align_labels(test: SequenceSet | StoreRecords, class_names: list[str], task: str) -> np.ndarray:
     """Return the test labels as indices (or columns) in the model's class order.
 
     Raises
@@ -104,10 +105,13 @@ def read_train_ids(run_dir: Path) -> set[str] | None:
         return {row["id"] for row in csv.DictReader(stream) if row.get("split") == "train"}
 
 
-def load_training_records(run_dir: Path, train_ids: set[str] | None) -> SequenceSet | None:
+def load_training_records(run_dir: Path,
+                          train_ids: set[str] | None) -> SequenceSet | StoreRecords | None:
     """Reload the run's training records from the sources in its ``config.yaml``.
 
-    Returns None, with a log line, when the sources cannot be read (moved,
+    A run trained from a single store gets its records as
+    :class:`~bioseq.data.store_records.StoreRecords`, whose codes stay on
+    disk. Returns None, with a log line, when the sources cannot be read (moved,
     deleted) so that the report falls back to an overlap by id.
     """
     config_path = run_dir / "config.yaml"
@@ -116,8 +120,13 @@ def load_training_records(run_dir: Path, train_ids: set[str] | None) -> Sequence
     try:
         from bioseq.train.config import config_from_dict, read_yaml
         from bioseq.train.run import load_training_data
+        from bioseq.train.store_feed import find_training_store, read_training_records
 
-        records = load_training_data(config_from_dict(read_yaml(config_path)))
+        config = config_from_dict(read_yaml(config_path))
+        store = find_training_store(config)
+        # A run trained from one store is compared by content hashes, without its codes.
+        records = (read_training_records(config, store) if store is not None
+                   else load_training_data(config))
     except (BioseqError, OSError) as error:
         logger.warning("cannot reload the training data of %s (%s); train/test overlap is "
                        "checked by record id instead", run_dir, error)
@@ -194,6 +203,18 @@ def evaluate_model(
         predictor.check_input_alphabet(test)
     y_true = align_labels(test, predictor.class_names, predictor.task)
     scores = predictor.score(test, batch_size=batch_size, reverse_complement=reverse_complement)
+    return _write_report(predictor, model_or_run, test, y_true, scores, out_dir,
+                         reverse_complement=reverse_complement, n_bootstrap=n_bootstrap,
+                         seed=seed, train_records=train_records, positive=positive)
+
+
+def _write_report(
+    predictor: Predictor, model_or_run: str | os.PathLike[str], test: SequenceSet | StoreRecords,
+    y_true: np.ndarray, scores: np.ndarray, out_dir: str | os.PathLike[str], *,
+    reverse_complement: bool | None, n_bootstrap: int, seed: int,
+    train_records: SequenceSet | StoreRecords | None, positive: str | None,
+) -> dict[str, Path]:
+    """Compute the metrics and data summary of scored test records and write the folder."""
     metrics = compute_metrics(y_true, scores, task=predictor.task,  # type: ignore[arg-type]
                               class_names=predictor.class_names, positive_class=positive,
                               n_bootstrap=n_bootstrap, seed=seed)
@@ -225,3 +246,94 @@ def evaluate_model(
                             lengths=test.lengths, manifest=manifest, metrics_csv=metrics_csv,
                             title=f"bioseq evaluation: {predictor.path.parent.name}"
                                   f"/{predictor.path.name}")
+
+
+def evaluate_store(
+    model_or_run: str | os.PathLike[str],
+    store: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    *,
+    split: str | None = None,
+    read_options: dict[str, object] | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    batch_size: int = 512,
+    device: str = "cpu",
+    reverse_complement: bool | None = None,
+    truncate: str | None = None,
+    pad: str | None = None,
+    n_bootstrap: int = 1000,
+    seed: int = 0,
+    positive_class: str | None = None,
+    alphabet_check: bool = True,
+) -> dict[str, Path]:
+    """Evaluate a model on an HDF5 store, streaming its codes chunk by chunk.
+
+    The result is that of :func:`evaluate_model` on the same records read
+    into memory, but only ``chunk_size`` records of codes are held at a
+    time. Test duplicates and the overlap with training records are found
+    by content hashes (see :func:`bioseq.data.store_records.hash_record_codes`).
+
+    Parameters
+    ----------
+    store : path-like
+        Store written by ``bioseq preprocess``.
+    split : str or None, default=None
+        Evaluate only the records of this split of the store.
+    read_options : dict or None, default=None
+        ``classes``, ``task``, ``alphabet``, ``split_map`` and
+        ``positive_class``, as for :func:`bioseq.io.load.load_sequences`;
+        unless given, the model's alphabet, task and classes are used.
+    chunk_size : int, default=50000
+        Records of codes read at a time.
+
+    The other parameters are those of :func:`evaluate_model`.
+
+    Raises
+    ------
+    StoreError
+        If the store is missing, incomplete or corrupt.
+    ConfigError
+        If ``split`` names a split the store does not have.
+    LabelError
+        If the store has no labels, or labels the model does not know.
+    """
+    from bioseq.data.store_records import hash_record_codes, read_store_records
+    from bioseq.io.store_stream import iter_store
+
+    predictor = Predictor.load(model_or_run, device=device, truncate=truncate, pad=pad)
+    positive = resolve_positive_class(predictor, positive_class)
+    options = {"alphabet": predictor.spec.alphabet, "task": predictor.task,
+               **(read_options or {})}
+    if predictor.task in ("binary", "multiclass"):
+        options.setdefault("classes", predictor.class_names)
+    records = read_store_records(store, content_keys=False, **options)  # type: ignore[arg-type]
+    records.content_keys = np.zeros((len(records), 2), dtype=np.uint64)
+    selected = np.ones(len(records), dtype=bool)
+    if split is not None:
+        if records.splits is None or not np.any(records.splits == split):
+            present = [] if records.splits is None else sorted(set(records.splits.tolist()))
+            raise ConfigError(f"{store} has no records in split {split!r}; splits present: "
+                              f"{present}; pass one of them to --split or drop --split")
+        selected = records.splits == split
+    y_true = align_labels(records.subset(selected), predictor.class_names, predictor.task)
+
+    parts = []
+    start = 0
+    checked = not alphabet_check
+    for chunk in iter_store(store, chunk_size, alphabet=predictor.spec.alphabet, labels=False):
+        rows = np.arange(start, start + len(chunk))
+        start += len(chunk)
+        records.content_keys[rows] = hash_record_codes(chunk.codes, chunk.offsets)
+        chosen = chunk.subset(selected[rows])
+        if len(chosen) and not checked:
+            predictor.check_input_alphabet(chosen)
+            checked = True
+        parts.append(predictor.score(chosen, batch_size=batch_size,
+                                     reverse_complement=reverse_complement))
+    scores = np.concatenate(parts) if parts else np.zeros(0)
+    logger.info("scored %d records of store %s in chunks of %d", int(selected.sum()), store,
+                chunk_size)
+    return _write_report(predictor, model_or_run, records.subset(selected), y_true, scores,
+                         out_dir, reverse_complement=reverse_complement,
+                         n_bootstrap=n_bootstrap, seed=seed, train_records=None,
+                         positive=positive)

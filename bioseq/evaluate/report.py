@@ -70,8 +70,18 @@ def format_value(value: float | None, digits: int = 4) -> str:
 # ---------------------------------------------------------------------------
 
 
-def _sequence_keys(sequences: SequenceSet) -> list[bytes]:
-    return [sequences.codes_of(i).tobytes() for i in range(len(sequences))]
+def _sequence_keys(sequences: SequenceSet, hashed: bool = False) -> list[bytes]:
+    # Store records carry a content hash in place of their codes; when one side
+    # of a comparison has only hashes, the other side is hashed too.
+    from bioseq.data.store_records import StoreRecords, hash_record_codes
+
+    if isinstance(sequences, StoreRecords):
+        keys = sequences.content_keys
+    elif hashed:
+        keys = hash_record_codes(sequences.codes, sequences.offsets)
+    else:
+        return [sequences.codes_of(i).tobytes() for i in range(len(sequences))]
+    return [key.tobytes() for key in keys]
 
 
 def summarize_data(test: SequenceSet, train: SequenceSet | None = None,
@@ -80,10 +90,12 @@ def summarize_data(test: SequenceSet, train: SequenceSet | None = None,
 
     Parameters
     ----------
-    test : SequenceSet
+    test : SequenceSet or StoreRecords
         The evaluated records.
-    train : SequenceSet or None, default=None
+    train : SequenceSet or StoreRecords or None, default=None
         Training records; when given, overlap is counted by identical sequence.
+        Store records (:class:`~bioseq.data.store_records.StoreRecords`) are
+        compared by their content hashes.
     train_ids : set of str or None, default=None
         Ids of the training records, used for an overlap by id when the
         training sequences are not available.
@@ -110,7 +122,10 @@ def summarize_data(test: SequenceSet, train: SequenceSet | None = None,
         summary["class_balance"] = {name: int((test.labels == i).sum())
                                     for i, name in enumerate(test.class_names)}
 
-    keys = _sequence_keys(test)
+    from bioseq.data.store_records import StoreRecords
+
+    hashed = isinstance(test, StoreRecords) or isinstance(train, StoreRecords)
+    keys = _sequence_keys(test, hashed)
     first_index: dict[bytes, int] = {}
     duplicate_ids: list[str] = []
     conflicting_ids: list[str] = []
@@ -131,7 +146,7 @@ def summarize_data(test: SequenceSet, train: SequenceSet | None = None,
 
     overlap: dict[str, Any]
     if train is not None:
-        train_keys = set(_sequence_keys(train))
+        train_keys = set(_sequence_keys(train, hashed))
         hits = [str(test.ids[i]) for i, key in enumerate(keys) if key in train_keys]
         overlap = {"method": "identical sequence", "n_train": len(train)}
     elif train_ids is not None:

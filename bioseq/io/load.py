@@ -550,9 +550,9 @@ def iter_sequences(
 
     Every chunk has the same ``class_names``. They are the declared
     ``classes``, or the class names of ``CLASS=PATH`` sources in natural
-    order. FASTA is read in bounded memory. Tables and stores are read whole
-    and then cut into chunks, and so are all inputs when their classes must be
-    inferred from labels in tables or stores. Labels in FASTA headers need
+    order. FASTA and HDF5 stores are read in bounded memory. Tables are read
+    whole and then cut into chunks, and so are all inputs when their classes
+    must be inferred from labels in tables or stores. Labels in FASTA headers need
     declared classes. ``split_map`` and the automatic ids of tables work as
     in :func:`load_sequences`. When the stream ends with every label in one
     class, one warning says so (never one per chunk).
@@ -604,7 +604,7 @@ def iter_sequences(
         if kind == "fasta":
             chunks = iter_fasta(source.path, chunk_size, labels=use_labels, classes=declared, **picked)
         elif kind == "store":
-            chunks = iter(_chunks(_read_one(source, "store", reader_options, use_labels, declared), chunk_size))
+            chunks = _store_chunks(source, reader_options, use_labels, final, chunk_size)
         else:
             chunks = iter_table(source.path, chunk_size, labels=use_labels, classes=declared,
                                 id_prefix=prefix, **picked)
@@ -634,6 +634,28 @@ def iter_sequences(
             yield chunk
     if n_labelled and len(seen_codes) < 2:
         _warn_single_class(seen_codes, n_labelled, last_names)
+
+
+def _store_chunks(source: DataSource, options: dict[str, object], labels: bool,
+                  classes: list[str] | None, chunk_size: int) -> Iterator[SequenceSet]:
+    """Stream a store chunk by chunk, so its codes are never in memory whole."""
+    from bioseq.io.store_stream import iter_store
+
+    if source.class_name is not None:
+        raise ConfigError(f"{source.path}: CLASS=PATH applies to FASTA and tables, not to HDF5 stores")
+    alphabet = options.get("alphabet")
+    for chunk in iter_store(source.path, chunk_size, labels=labels,
+                            alphabet=None if alphabet in (None, "auto") else alphabet):  # type: ignore[arg-type]
+        if classes is not None and chunk.labels is not None and chunk.task in ("binary", "multiclass"):
+            present = [str(chunk.class_names[code]) for code in np.unique(chunk.labels)]  # type: ignore[index]
+            unknown = [name for name in present if name not in classes]
+            if unknown:
+                raise LabelError(f"{source.path}: label(s) {unknown} not in classes [{','.join(classes)}]")
+            order = {name: code for code, name in enumerate(classes)}
+            remap = np.array([order.get(str(name), -1) for name in chunk.class_names or []], dtype=np.int64)
+            chunk.labels = remap[chunk.labels]
+            chunk.class_names = list(classes)
+        yield chunk
 
 
 def _kind(source: DataSource, format: str) -> str:

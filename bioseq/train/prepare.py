@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from bioseq.data.split import SPLIT_NAMES, assign_splits, drop_duplicates, find_duplicates
+from bioseq.data.store_records import StoreRecords
 from bioseq.errors import ConfigError, LabelError
 from bioseq.sequences import SequenceSet
 from bioseq.train.config import DataConfig, InputConfig, ModelConfig
@@ -24,14 +25,16 @@ _DEFAULT_K = {"tokens": {"protein": 1, "nucleic": 3}, "kmer_frequencies": {"prot
 
 
 def prepare_splits(
-    seqset: SequenceSet, data: DataConfig, seed: int
-) -> tuple[SequenceSet, dict[str, Any]]:
+    seqset: SequenceSet | StoreRecords, data: DataConfig, seed: int
+) -> tuple[SequenceSet | StoreRecords, dict[str, Any]]:
     """Assign splits when the data carry none, report and optionally drop duplicates.
 
     With ``data.dedup == "drop"`` and no split in the data, duplicates are
     removed before the random split, so identical sequences cannot land in
     two splits. Data with a training split but no validation split get one
-    carved from the training records by ``data.val_fraction``.
+    carved from the training records by ``data.val_fraction``. Records of
+    a store (:class:`~bioseq.data.store_records.StoreRecords`) are compared
+    by their content keys.
 
     Returns
     -------
@@ -49,7 +52,7 @@ def prepare_splits(
     dropped = {"copies": 0, "conflicting": 0}
     if seqset.splits is None:
         if data.dedup == "drop":
-            seqset, dropped = drop_duplicates(seqset)
+            seqset, dropped = drop_duplicates(seqset, _content_keys(seqset))
         splits = assign_splits(seqset.labels, val_fraction=data.val_fraction,
                                test_fraction=data.test_fraction, seed=split_seed,
                                stratify=data.stratify, class_names=seqset.class_names)
@@ -65,9 +68,9 @@ def prepare_splits(
         if not np.any(seqset.splits == "valid") and data.val_fraction > 0:
             seqset = _carve_validation(seqset, data, split_seed)
         if data.dedup == "drop":
-            seqset, dropped = drop_duplicates(seqset)
+            seqset, dropped = drop_duplicates(seqset, _content_keys(seqset))
 
-    report = find_duplicates(seqset)
+    report = find_duplicates(seqset, _content_keys(seqset))
     summary = report.to_dict()
     summary["dropped"] = dropped
     if dropped["copies"] or dropped["conflicting"]:
@@ -89,6 +92,11 @@ def prepare_splits(
         if count:
             logger.info("split %s: %d records", name, count)
     return seqset, summary
+
+
+def _content_keys(records: SequenceSet | StoreRecords) -> np.ndarray | None:
+    # Store records carry hashes of their codes in place of the codes themselves.
+    return records.content_keys if isinstance(records, StoreRecords) else None
 
 
 def _carve_validation(seqset: SequenceSet, data: DataConfig, seed: int) -> SequenceSet:

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from bioseq._files import make_output_folder
+from bioseq.data.store_records import StoreRecords
 from bioseq.errors import ConfigError, LabelError, SequenceError
 from bioseq.sequences import SequenceSet
 from bioseq.train.config import (
@@ -136,13 +137,19 @@ def _attach_log_file(path: Path) -> logging.Handler:
 
 
 def _train(
-    config: TrainConfig, out: Path, seqset: SequenceSet | None, callbacks: list[Any],
+    config: TrainConfig, out: Path, seqset: SequenceSet | StoreRecords | None, callbacks: list[Any],
     progress_bar: bool,
 ) -> RunResult:
+    from bioseq.train.store_feed import find_training_store, read_training_records
+
     started = time.time()
     settings = config.trainer
     if seqset is None:
-        seqset = load_training_data(config)
+        store = find_training_store(config)
+        if store is not None:
+            seqset = read_training_records(config, store)
+        else:
+            seqset = load_training_data(config)
     if seqset.labels is None or seqset.task is None:
         raise LabelError(
             f"the training data ({', '.join(seqset.sources) or 'in memory'}) have no labels; "
@@ -182,6 +189,7 @@ def _train_network(
     from bioseq.train.callbacks import EpochMetricsWriter, RankDataRecorder
     from bioseq.train.checkpoint import BEST, CheckpointWriter
     from bioseq.train.devices import plan_devices
+    from bioseq.train.store_feed import check_layout, evaluate_store_system, make_store_loaders
 
     settings = config.trainer
     spec = build_input_spec(config.input, train_set, config.model.name)
@@ -196,10 +204,19 @@ def _train_network(
     model = build_model_for(config.model, spec, task.n_outputs(seqset.class_names), length)
 
     pad, truncate = "right", spec.truncate
-    train_data = CodesDataset.from_sequence_set(train_set, length, pad=pad, truncate=truncate,
-                                                transforms=seqset.transforms)
-    valid_data = (CodesDataset.from_sequence_set(valid_set, length, pad=pad, truncate=truncate)
-                  if valid_set is not None else None)
+    out_of_core = isinstance(seqset, StoreRecords)
+    if out_of_core:
+        # Only the lengths are checked here; the loaders read the codes block by block.
+        check_layout(train_set, length, truncate, seqset.transforms)
+        if valid_set is not None:
+            check_layout(valid_set, length, truncate, None)
+        n_indexed = seqset.n_store
+    else:
+        train_data = CodesDataset.from_sequence_set(train_set, length, pad=pad, truncate=truncate,
+                                                    transforms=seqset.transforms)
+        valid_data = (CodesDataset.from_sequence_set(valid_set, length, pad=pad, truncate=truncate)
+                      if valid_set is not None else None)
+        n_indexed = len(train_data)
 
     nucleic = train_set.alphabet.is_nucleic
     if (settings.rc_augment or settings.rc_average) and not nucleic:
@@ -215,12 +232,13 @@ def _train_network(
         rc_augment=settings.rc_augment, rc_average=settings.rc_average, shift=settings.shift,
     )
 
-    monitor = settings.monitor if valid_data is not None else "train_loss"
+    monitor = settings.monitor if valid_set is not None else "train_loss"
     mode = "min" if monitor.endswith("loss") else "max"
     checkpoints = out / "checkpoints"
     writer = CheckpointWriter(checkpoints, monitor, mode)
     metrics_writer = EpochMetricsWriter(out / "metrics.csv")
-    recorder = RankDataRecorder(len(train_data))
+    # The recorder indexes the batches' "index" values: store rows on the store path.
+    recorder = RankDataRecorder(n_indexed)
     all_callbacks: list[Any] = [writer, metrics_writer, recorder, *callbacks]
     if settings.early_stopping > 0:
         all_callbacks.append(EarlyStopping(monitor=monitor, mode=mode,
@@ -239,12 +257,18 @@ def _train_network(
         default_root_dir=str(out),
     )
     world = trainer.world_size
-    train_loader = make_loader(train_data, settings.batch_size, shuffle=True, seed=settings.seed,
-                               rank=trainer.global_rank, world_size=world,
-                               num_workers=settings.num_workers)
-    valid_loader = (make_loader(valid_data, settings.batch_size, shuffle=False,
-                                rank=trainer.global_rank, world_size=world)
-                    if valid_data is not None else None)
+    if out_of_core:
+        train_loader, valid_loader = make_store_loaders(
+            seqset, train_set, valid_set, length, truncate, batch_size=settings.batch_size,
+            seed=settings.seed, rank=trainer.global_rank, world_size=world,
+            num_workers=settings.num_workers)
+    else:
+        train_loader = make_loader(train_data, settings.batch_size, shuffle=True,
+                                   seed=settings.seed, rank=trainer.global_rank,
+                                   world_size=world, num_workers=settings.num_workers)
+        valid_loader = (make_loader(valid_data, settings.batch_size, shuffle=False,
+                                    rank=trainer.global_rank, world_size=world)
+                        if valid_data is not None else None)
 
     resume_path = _resume_path(settings.resume, checkpoints)
     if resume_path is not None:
@@ -255,7 +279,7 @@ def _train_network(
     trainer.fit(system, train_dataloaders=train_loader, val_dataloaders=valid_loader,
                 ckpt_path=str(resume_path) if resume_path is not None else None)
 
-    if (checkpoints / BEST).is_file() and valid_data is not None and not writer.preempted:
+    if (checkpoints / BEST).is_file() and valid_set is not None and not writer.preempted:
         from bioseq.train.checkpoint import load_checkpoint
 
         state = load_checkpoint(checkpoints / BEST)
@@ -266,7 +290,11 @@ def _train_network(
     test_metrics: dict[str, float] = {}
     if test_set is not None:
         try:
-            test_metrics = evaluate_system(system, test_set, length, settings.batch_size)
+            if out_of_core:
+                test_metrics = evaluate_store_system(system, seqset, test_set, length,
+                                                     settings.batch_size)
+            else:
+                test_metrics = evaluate_system(system, test_set, length, settings.batch_size)
             logger.info("test metrics: %s", _format_metrics(test_metrics))
         except SequenceError as error:
             # The trained model is still written; only the test scores are missing.
@@ -280,7 +308,8 @@ def _train_network(
                "monitor": monitor, "epochs_run": trainer.current_epoch,
                "final_metrics": final, "test_metrics": test_metrics,
                "distributed": distributed, "resumed_from": str(resume_path) if resume_path else None,
-               "n_parameters": int(sum(p.numel() for p in model.parameters()))},
+               "n_parameters": int(sum(p.numel() for p in model.parameters())),
+               "data_loading": _data_loading(seqset)},
     )
     model_path = out / "model.safetensors"
     if trainer.is_global_zero:
@@ -391,6 +420,14 @@ def evaluate_system(system: Any, seqset: SequenceSet, length: int, batch_size: i
             outputs.append(system.predict_probabilities(batch["codes"], batch["lengths"]))
     probabilities = torch.cat(outputs).float().numpy()
     return classification_metrics(system.task, probabilities, data.labels.numpy())
+
+
+def _data_loading(seqset: SequenceSet | StoreRecords) -> dict[str, Any]:
+    """Describe for the manifest how the run read its data and compared duplicates."""
+    if isinstance(seqset, StoreRecords):
+        return {"mode": "out-of-core store", "store": str(seqset.path),
+                "duplicates_compared_by": "128-bit hash of each record's codes"}
+    return {"mode": "in memory", "duplicates_compared_by": "codes"}
 
 
 def _format_metrics(metrics: dict[str, float]) -> str:
