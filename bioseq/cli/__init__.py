@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
+import warnings
 
 import click
 
@@ -84,8 +85,27 @@ def describe_os_error(error: OSError) -> str:
     return f"cannot access {paths}: {reason}; check the path and its permissions"
 
 
+#: Lightning's loggers, whose info lines bioseq shows at -v only.
+LIGHTNING_LOGGERS = ("lightning.pytorch", "lightning.fabric")
+
+
 def configure_logging(verbosity: int) -> None:
-    """Send bioseq's log records to stderr at the level that ``-v``/``-q`` chose."""
+    """Send log records to stderr at the level that ``-v``/``-q`` chose.
+
+    bioseq's own records show from INFO (WARNING with ``-q``, DEBUG with
+    ``-vv``). Lightning's info lines, such as the GPU summary and its tips, go
+    through the same handler but show only with ``-v``. With ``-q`` only
+    bioseq's warnings and errors remain: Python warnings from other packages
+    (Lightning's hints about workers or SLURM) are ignored, while
+    :class:`~bioseq.errors.BioseqWarning` still shows.
+
+    Parameters
+    ----------
+    verbosity : int
+        -1 for ``-q``, 0 by default, the count of ``-v`` otherwise.
+    """
+    from bioseq.errors import BioseqWarning
+
     level = {-1: logging.WARNING, 0: logging.INFO}.get(verbosity, logging.DEBUG)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -94,6 +114,35 @@ def configure_logging(verbosity: int) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     root.propagate = False
+
+    # Without a handler on the root logger, lightning.pytorch adds its own on
+    # import, so one goes there (replacing an earlier call's); it shows other
+    # libraries' warnings, or only their errors with -q.
+    fallback = logging.StreamHandler(sys.stderr)
+    fallback.setFormatter(handler.formatter)
+    fallback.setLevel(logging.ERROR if verbosity < 0 else logging.WARNING)
+    fallback.set_name(_ROOT_HANDLER_NAME)
+    python_root = logging.getLogger()
+    python_root.handlers[:] = [h for h in python_root.handlers if h.get_name() != _ROOT_HANDLER_NAME]
+    python_root.addHandler(fallback)
+
+    # The top-level lightning package always adds an "INFO: ..." console handler to
+    # the "lightning" logger, so the subpackages' records must not propagate to it.
+    lightning_handler = logging.StreamHandler(sys.stderr)
+    lightning_handler.setFormatter(handler.formatter)
+    lightning_handler.setLevel({-1: logging.ERROR, 0: logging.WARNING}.get(verbosity, logging.INFO))
+    for name in LIGHTNING_LOGGERS:
+        library = logging.getLogger(name)
+        library.handlers[:] = [lightning_handler]
+        library.setLevel(logging.INFO)
+        library.propagate = False
+
+    if verbosity < 0:
+        warnings.filterwarnings("ignore")
+        warnings.filterwarnings("default", category=BioseqWarning)
+
+
+_ROOT_HANDLER_NAME = "bioseq-cli"
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
