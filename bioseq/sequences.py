@@ -177,6 +177,30 @@ class SequenceSet:
             sources=list(self.sources),
         )
 
+    def take_range(self, start: int, stop: int) -> SequenceSet:
+        """Return records ``start`` to ``stop - 1`` as views of this set's arrays (no copy).
+
+        Writing to the result's arrays writes to this set's arrays.
+        """
+        first, last = int(self.offsets[start]), int(self.offsets[stop])
+
+        def rows(values: np.ndarray | None) -> np.ndarray | None:
+            return None if values is None else values[start:stop]
+
+        return replace(
+            self,
+            ids=self.ids[start:stop],
+            codes=self.codes[first:last],
+            offsets=self.offsets[start : stop + 1] - first,
+            labels=rows(self.labels),
+            splits=rows(self.splits),
+            descriptions=rows(self.descriptions),
+            softmask=None if self.softmask is None else self.softmask[first:last],
+            transforms=Counter(self.transforms),
+            flagged={key: list(value) for key, value in self.flagged.items()},
+            sources=list(self.sources),
+        )
+
     def split(self, name: str) -> SequenceSet:
         """Return the records whose split is ``name``.
 

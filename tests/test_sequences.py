@@ -35,6 +35,19 @@ def test_subset_with_boolean_mask():
     assert [picked.sequence(i) for i in range(len(picked))] == ["AA", "GG"]
 
 
+def test_take_range_shares_arrays_and_keeps_fields_aligned():
+    sequences = SequenceSet.from_strings(
+        ["AAAA", "CC", "GGG", "T"], ids=["a", "b", "c", "d"], labels=np.array([0, 1, 0, 1]),
+    )
+    middle = sequences.take_range(1, 3)
+    assert middle.ids.tolist() == ["b", "c"]
+    assert middle.offsets.tolist() == [0, 2, 5]
+    assert [middle.sequence(i) for i in range(2)] == ["CC", "GGG"]
+    assert middle.labels.tolist() == [1, 0]
+    assert np.shares_memory(middle.codes, sequences.codes)
+    assert len(sequences.take_range(2, 2)) == 0
+
+
 def test_split_selects_members():
     sequences = SequenceSet.from_strings(
         ["AA", "CC", "GG"], splits=np.array(["train", "test", "train"], dtype=object)

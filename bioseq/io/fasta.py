@@ -535,6 +535,16 @@ def _subset_block(block: Block, keep: np.ndarray) -> Block:
     )
 
 
+def _range_block(block: Block, start: int, stop: int) -> Block:
+    # Views, not copies: the kernel gives every block fresh arrays, and a chunk made of
+    # several parts is copied into one set by concat_sets.
+    return Block(
+        records=block.records.take_range(start, stop),
+        header_lines=block.header_lines[start:stop],
+        fields={name: values[start:stop] for name, values in block.fields.items()},
+    )
+
+
 def _take(blocks: list[Block], count: int) -> tuple[Block, list[Block]]:
     """Split the first ``count`` records off a list of blocks."""
     selected: list[Block] = []
@@ -547,8 +557,8 @@ def _take(blocks: list[Block], count: int) -> tuple[Block, list[Block]]:
             selected.append(block)
             needed -= size
         else:
-            selected.append(_subset_block(block, np.arange(needed)))
-            remainder = _subset_block(block, np.arange(needed, size))
+            selected.append(_range_block(block, 0, needed))
+            remainder = _range_block(block, needed, size)
             # The first part already carries the block's counts and flags.
             remainder.records.transforms = Counter()
             remainder.records.flagged = {}
