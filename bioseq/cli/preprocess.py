@@ -26,7 +26,8 @@ _PROGRESS_INTERVAL = 10.0
               help="Replace an existing store (the new one is written beside it and renamed "
                    "over it, so the old file is never truncated).")
 @click.option("--compression-level", type=click.IntRange(0, 9), default=1, show_default=True,
-              help="Deflate level of the codes (0 stores them uncompressed).")
+              help="Deflate level of the codes: 0 stores them uncompressed, 1 uses Huffman "
+                   "coding only (fastest, and smallest on residue codes), 2-9 general deflate.")
 @click.option("--chunk-records", type=click.IntRange(min=1), default=10_000, show_default=True,
               help="Records read and written per step; memory grows with this times the "
                    "record length.")

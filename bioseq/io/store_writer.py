@@ -1,8 +1,9 @@
 """Streaming writer of bioseq HDF5 stores (the layout is described in :mod:`bioseq.io.store`).
 
 Memory stays bounded by one input batch plus a few compressed 1 MiB chunks,
-whatever the input size. The ``codes`` chunks are deflated in a thread pool,
-by isal when it is installed and by zlib otherwise, which both release the GIL.
+whatever the input size. The ``codes`` chunks are deflated in a thread pool: at the default
+level 1 by bioseq's Huffman-only coder (a numba kernel), else by isal when it is
+installed and by zlib otherwise; all of them release the GIL.
 They are written with HDF5's direct chunk write, so compression overlaps with
 parsing the next batch.
 Source files are hashed in another thread for the same reason.
@@ -31,6 +32,7 @@ from bioseq import __version__
 from bioseq._files import output_error
 from bioseq.alphabet import PAD_CODE, Alphabet, get_alphabet
 from bioseq.errors import StoreError
+from bioseq.io._huffman import compress_huffman
 from bioseq.io.labels import natural_key
 from bioseq.io.store import (
     CODE_CHUNK,
@@ -57,6 +59,8 @@ logger = logging.getLogger(__name__)
 # Code chunks being compressed or waiting to be written (1 MiB each); enough that the
 # parser rarely waits for the compression threads.
 _MAX_PENDING_CHUNKS = 16
+# Chunks added to the extent of the codes dataset at a time.
+_GROW_CHUNKS = 256
 _STRING = h5py.string_dtype("utf-8")
 
 
@@ -80,7 +84,9 @@ class StoreWriter:
         Input files, recorded with their size, mtime and sha256 so that a
         later read can tell when a source changed.
     compression_level : int, default=1
-        Deflate level (0-9) of the ``codes`` chunks.
+        Deflate level (0-9) of the ``codes`` chunks: 0 stores them
+        uncompressed, 1 uses Huffman coding only (fastest, and smallest on
+        residue codes), 2-9 general deflate.
     metadata : dict or None, default=None
         Extra JSON-able facts to record in the ``input`` attribute (reader
         options, for example).
@@ -133,6 +139,8 @@ class StoreWriter:
         except OSError as error:
             self._pool.shutdown(cancel_futures=True)
             raise output_error(self.path, error) from error
+        self._datasets: dict[str, h5py.Dataset] = {}
+        self._codes_capacity = 0
         self._create_datasets()
         self._buffer = np.zeros(CODE_CHUNK, dtype=np.uint8)
         self._buffered = 0
@@ -234,8 +242,15 @@ class StoreWriter:
         values = batch.descriptions if has_text else np.full(len(batch), "", dtype=object)
         self._extend("descriptions", values, start=self._n_records)
 
+    def _dataset(self, name: str) -> h5py.Dataset:
+        # Looking a dataset up by name costs an HDF5 link search each time; keep the handles.
+        dataset = self._datasets.get(name)
+        if dataset is None:
+            dataset = self._datasets[name] = self._file[name]
+        return dataset
+
     def _extend(self, name: str, values: np.ndarray, *, start: int) -> None:
-        dataset = self._file[name]
+        dataset = self._dataset(name)
         stop = start + len(values)
         dataset.resize((stop, *dataset.shape[1:]))
         dataset[start:stop] = values
@@ -246,6 +261,11 @@ class StoreWriter:
         self._checksums["codes"] = update_checksum(self._checksums["codes"], codes)
         position = 0
         while position < len(codes):
+            if self._buffered == 0 and len(codes) - position >= CODE_CHUNK:
+                # A whole chunk inside the batch is compressed from the batch itself, uncopied.
+                self._submit(codes[position : position + CODE_CHUNK])
+                position += CODE_CHUNK
+                continue
             take = min(CODE_CHUNK - self._buffered, len(codes) - position)
             self._buffer[self._buffered : self._buffered + take] = codes[position : position + take]
             self._buffered += take
@@ -256,21 +276,25 @@ class StoreWriter:
     def _submit_chunk(self) -> None:
         # Chunks always hold CODE_CHUNK residues; the dataset's extent hides the padding.
         self._buffer[self._buffered :] = 0
-        future = self._pool.submit(compress_chunk, self._buffer, self.compression_level)
-        self._pending.append((self._n_chunks, future))
-        self._n_chunks += 1
+        self._submit(self._buffer)
         # The compression thread owns the filled buffer now; the next chunk gets a new one.
         self._buffer = np.empty(CODE_CHUNK, dtype=np.uint8)
         self._buffered = 0
+
+    def _submit(self, chunk: np.ndarray) -> None:
+        future = self._pool.submit(compress_chunk, chunk, self.compression_level)
+        self._pending.append((self._n_chunks, future))
+        self._n_chunks += 1
         while len(self._pending) > _MAX_PENDING_CHUNKS:
             self._write_pending_chunk()
 
     def _write_pending_chunk(self) -> None:
         index, future = self._pending.popleft()
-        codes = self._file["codes"]
-        if codes.shape[0] < (index + 1) * CODE_CHUNK:
-            codes.resize(((index + 1) * CODE_CHUNK,))
-        codes.id.write_direct_chunk((index * CODE_CHUNK,), future.result())
+        if self._codes_capacity < (index + 1) * CODE_CHUNK:
+            # Grow in steps of many chunks; finishing trims the extent to the residues.
+            self._codes_capacity = (index + _GROW_CHUNKS) * CODE_CHUNK
+            self._dataset("codes").resize((self._codes_capacity,))
+        self._dataset("codes").id.write_direct_chunk((index * CODE_CHUNK,), future.result())
 
     def _append_labels(self, batch: SequenceSet) -> None:
         labelled = batch.labels is not None
@@ -369,7 +393,7 @@ class StoreWriter:
             self._submit_chunk()
         while self._pending:
             self._write_pending_chunk()
-        self._file["codes"].resize((self._n_residues,))
+        self._dataset("codes").resize((self._n_residues,))
         class_names = self._final_class_names()
         sources = [describe_source(path, self.path, future.result())
                    for path, future in self._hashes]
@@ -428,7 +452,7 @@ class StoreWriter:
             final = [name for name in final if name != self.positive_class] + [self.positive_class]
         if final != self._class_names:
             mapping = np.array([final.index(name) for name in self._class_names], dtype=np.int64)
-            labels = self._file["labels"]
+            labels = self._dataset("labels")
             checksum = 0
             for start in range(0, labels.shape[0], RECORD_CHUNK):
                 block = read_dataset(self.temp_path, labels, slice(start, start + RECORD_CHUNK))
@@ -455,7 +479,15 @@ class StoreWriter:
 
 
 def compress_chunk(data: bytes | np.ndarray, level: int) -> bytes:
-    """Deflate one chunk in the zlib format that HDF5's gzip filter reads."""
+    """Deflate one chunk in the zlib format that HDF5's gzip filter reads.
+
+    Level 1 codes each byte with a Huffman code fit to the chunk and no string
+    matching (:mod:`bioseq.io._huffman`): on residue codes this is both the
+    fastest and the smallest. Levels 2-9 are general deflate.
+    """
+    if level == 1:
+        return compress_huffman(np.frombuffer(data, dtype=np.uint8)
+                                if isinstance(data, bytes) else data)
     # isal has levels 1-3 only, and its level 0 still compresses; zlib covers 0 and 4-9.
     if isal_zlib is not None and 1 <= level <= 3:
         return isal_zlib.compress(data, level)
