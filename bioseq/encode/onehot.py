@@ -34,10 +34,9 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-from numba import prange
+from numba import njit
 
 from bioseq.alphabet import INVALID_CODE, PAD_CODE, Alphabet, get_alphabet
-from bioseq.encode._parallel import sized_kernel
 from bioseq.encode.codes import PadSide, TruncateSide, plan_layout, record_plan
 from bioseq.errors import SequenceError
 from bioseq.sequences import SequenceSet
@@ -100,7 +99,10 @@ def _numpy_dtype(dtype: Any, ambiguity: str) -> np.dtype:
     return np.dtype(name)
 
 
-@sized_kernel
+# The one-hot kernels run on one thread. Their time goes to faulting in the fresh output
+# pages, and on the 2-core machine a second thread made that slower: 1.6 GB/s on two
+# threads against 4.3 GB/s on one (benchmarks/bench_encode.py, idle machine).
+@njit(cache=True, nogil=True)
 def _onehot_rows(codes, offsets, src_start, dst_start, n_copy, n_nonzero, channels, values,
                  n_canonical, out, n_noncanonical):  # pragma: no cover
     """Write the non-zero entries of each residue's column into a zero-filled ``out``.
@@ -108,7 +110,7 @@ def _onehot_rows(codes, offsets, src_start, dst_start, n_copy, n_nonzero, channe
     Code ``c`` has ``n_nonzero[c]`` non-zero channels ``channels[c, :n]``
     with ``values[c, :n]``. Padding and zero channels are left untouched.
     """
-    for i in prange(out.shape[0]):
+    for i in range(out.shape[0]):
         first = dst_start[i]
         source = offsets[i] + src_start[i]
         found = 0
@@ -121,10 +123,10 @@ def _onehot_rows(codes, offsets, src_start, dst_start, n_copy, n_nonzero, channe
         n_noncanonical[i] = found
 
 
-@sized_kernel
+@njit(cache=True, nogil=True)
 def _softmask_rows(softmask, offsets, src_start, dst_start, n_copy, one_bits, out):  # pragma: no cover
     """Write ``one_bits`` at the lowercase residues of each row of a zero-filled ``out``."""
-    for i in prange(out.shape[0]):
+    for i in range(out.shape[0]):
         first = dst_start[i]
         source = offsets[i] + src_start[i]
         for j in range(n_copy[i]):
@@ -259,12 +261,12 @@ def encode_onehot(
     n_nonzero, channels, values = _sparse_table(table)
     n_noncanonical = np.zeros(n_rows, dtype=np.int64)
     if n_rows:
-        _onehot_rows.run(out.size, codes, offsets, src_start, dst_start, n_copy, n_nonzero,
-                         channels, values, alpha.size, bits, n_noncanonical)
+        _onehot_rows(codes, offsets, src_start, dst_start, n_copy, n_nonzero, channels, values,
+                     alpha.size, bits, n_noncanonical)
         if softmask:
             one_bits = np.array([1], dtype=out_dtype).view(bits.dtype)[0]
-            _softmask_rows.run(out.size, data.softmask, offsets, src_start, dst_start, n_copy,
-                               one_bits, bits[:, alpha.size])
+            _softmask_rows(data.softmask, offsets, src_start, dst_start, n_copy, one_bits,
+                           bits[:, alpha.size])
 
     total = int(n_noncanonical.sum())
     if total:
