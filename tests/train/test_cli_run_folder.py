@@ -1,4 +1,4 @@
-"""bioseq train on a run folder that holds an earlier run, and on Ctrl-C."""
+"""bioseq train on a run folder that contains an earlier run, and on Ctrl-C."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def test_existing_run_rejected(finished_run: tuple[Path, Path]) -> None:
     result = run_bioseq(["-q", "train", "--data", str(data), *TINY, "--epochs", "1",
                          "--out", str(out)], timeout=300)
     assert result.returncode == 1
-    assert f"run folder {out} already holds an earlier run" in result.stderr
+    assert f"run folder {out} already contains an earlier run" in result.stderr
     assert "checkpoints/last.ckpt" in result.stderr
     assert "--resume auto" in result.stderr
     assert "--overwrite" in result.stderr

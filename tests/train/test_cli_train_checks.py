@@ -47,7 +47,11 @@ def test_longer_valid_record_names_train_flags(tmp_path: Path) -> None:
     rng = np.random.default_rng(1)
     rows = ["id,sequence,label,split"]
     for index in range(60):
-        split = "train" if index < 40 else ("valid" if index < 50 else "test")
+        split = "train"
+        if index >= 50:
+            split = "test"
+        elif index >= 40:
+            split = "valid"
         length = 55 if index == 45 else 40
         rows.append(f"r{index},{''.join(rng.choice(list('ACG'), length))},{index % 2},{split}")
     data = tmp_path / "lengths.csv"

@@ -101,3 +101,12 @@ def test_baseline_params_checked_against_fit() -> None:
 def test_unknown_model_rejected_on_load() -> None:
     with pytest.raises(ConfigError, match="unknown model 'cnnn'; known models:.*cnn-positional"):
         resolve_config(overrides={"model": {"name": "cnnn"}})
+
+
+def test_config_doc_examples_pass() -> None:
+    import doctest
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "config.md"
+    result = doctest.testfile(str(doc), module_relative=False, optionflags=doctest.ELLIPSIS)
+    assert result.attempted >= 2
+    assert result.failed == 0
