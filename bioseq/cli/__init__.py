@@ -115,9 +115,9 @@ def configure_logging(verbosity: int) -> None:
     root.setLevel(level)
     root.propagate = False
 
-    # Without a handler on the root logger, lightning.pytorch adds its own on
-    # import, so one goes there (replacing an earlier call's); it shows other
-    # libraries' warnings, or only their errors with -q.
+    # lightning.pytorch adds its own handler on import unless the root logger has
+    # one, so this call adds one there and replaces an earlier call's. It shows
+    # other libraries' warnings, or only their errors with -q.
     fallback = logging.StreamHandler(sys.stderr)
     fallback.setFormatter(handler.formatter)
     fallback.setLevel(logging.ERROR if verbosity < 0 else logging.WARNING)

@@ -84,7 +84,7 @@ def resolve_full_kernels(layers: list[dict[str, Any]], max_len: int | None) -> l
     Raises
     ------
     ConfigError
-        If a layer asks for a full kernel and ``max_len`` is None.
+        If a layer sets ``kernel_size: "full"`` and ``max_len`` is None.
     """
     length = max_len
     resolved = []
@@ -117,7 +117,7 @@ class CNNClassifier(nn.Module):
         ``dilation``, ``batch_norm``, ``dropout``, ``pool``, ``residual``
         (see :class:`~bioseq.models.blocks.ConvBlock`). ``kernel_size:
         "full"`` spans the whole sequence (see :func:`resolve_full_kernels`);
-        it needs ``max_len``, and the stored ``config`` holds the resolved
+        it needs ``max_len``, and the stored ``config`` contains the resolved
         width.
     global_pool : {"max", "avg", "maxavg"}, default="max"
         Pooling over the length after the last block.

@@ -231,11 +231,15 @@ def check_model_params(
     bioseq.errors.ConfigError: invalid value 'abc' for parameter 'dropout' of model 'cnn': expected a number; allowed keys: ...
     """
     function = builder if builder is not None else model_spec(name).family.__init__
-    signature = inspect.signature(function)
-    allowed = [key for key, parameter in signature.parameters.items()
-               if key != "self" and key not in skip and parameter.kind in (
-                   parameter.KEYWORD_ONLY,
-                   parameter.POSITIONAL_OR_KEYWORD if builder is None else parameter.KEYWORD_ONLY)]
+    # A model constructor takes every argument by keyword. A builder function such
+    # as fit_baseline takes its data positionally, so only its keyword-only
+    # arguments are model parameters.
+    kinds = {inspect.Parameter.KEYWORD_ONLY}
+    if builder is None:
+        kinds.add(inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    parameters = inspect.signature(function).parameters
+    allowed = [key for key, parameter in parameters.items()
+               if key != "self" and key not in skip and parameter.kind in kinds]
     hints = typing.get_type_hints(function)
     checked: dict[str, Any] = {}
     for key, value in params.items():
@@ -267,6 +271,7 @@ def _match_type(value: Any, hint: Any) -> tuple[bool, Any]:
         return True, value
     if hint is type(None):
         return value is None, value
+
     if origin in (typing.Union, types.UnionType):
         for option in args:
             matched, converted = _match_type(value, option)
@@ -275,6 +280,7 @@ def _match_type(value: Any, hint: Any) -> tuple[bool, Any]:
         return False, value
     if origin is Literal:
         return value in args, value
+
     if hint is bool:
         return isinstance(value, bool), value
     if hint is int:
@@ -292,6 +298,7 @@ def _match_type(value: Any, hint: Any) -> tuple[bool, Any]:
         return False, value
     if hint is str:
         return isinstance(value, str), value
+
     if origin is list or hint is list:
         if not isinstance(value, list | tuple):
             return False, value

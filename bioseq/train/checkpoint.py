@@ -105,9 +105,9 @@ RUN_FILES = ("model.safetensors", "config.yaml", "manifest.json", "metrics.csv",
 
 
 def check_run_folder(out: Path, resume: str | None, overwrite: bool) -> None:
-    """Reject a run folder that holds an earlier run unless the user chose what to do with it.
+    """Reject a run folder that contains an earlier run unless the user chose what to do with it.
 
-    A folder holds an earlier run when ``checkpoints/`` contains ``.ckpt``
+    A folder contains an earlier run when ``checkpoints/`` contains ``.ckpt``
     files or the folder contains ``model.safetensors``. With ``resume`` set
     the run continues from it. With ``overwrite`` the earlier run's
     checkpoints and :data:`RUN_FILES` are deleted first (each deletion is
@@ -118,7 +118,7 @@ def check_run_folder(out: Path, resume: str | None, overwrite: bool) -> None:
     ConfigError
         If both ``resume`` and ``overwrite`` are set.
     OutputError
-        If the folder holds an earlier run and neither is set. The message
+        If the folder contains an earlier run and neither is set. The message
         names the folder and the files, and the three ways on.
     """
     out = Path(out)
@@ -136,7 +136,7 @@ def check_run_folder(out: Path, resume: str | None, overwrite: bool) -> None:
     if not overwrite:
         names = ", ".join(str(path.relative_to(out)) for path in earlier)
         raise OutputError(
-            f"run folder {out} already holds an earlier run ({names}); pass --resume auto to "
+            f"run folder {out} already contains an earlier run ({names}); pass --resume auto to "
             "continue it, --overwrite to delete it and start again, or choose another --out"
         )
     for path in [*checkpoints, *(out / name for name in RUN_FILES)]:
