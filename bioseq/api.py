@@ -60,7 +60,9 @@ class SequenceClassifier(ClassifierMixin, BaseEstimator):
         Alphabet of the sequence strings.
     epochs : int, default=10
     batch_size : int, default=64
-    lr : float, default=1e-3
+    lr : float or None, default=None
+        Peak learning rate; None takes the model family's default (0.01 for
+        the CNN presets, 0.001 for the transformers).
     schedule : {"onecycle", "cosine", "exponential", "none"}, default="onecycle"
     max_len : int or None, default=None
         Input length; None uses the longest training sequence. Longer
@@ -96,7 +98,7 @@ class SequenceClassifier(ClassifierMixin, BaseEstimator):
         alphabet: str = "dna",
         epochs: int = 10,
         batch_size: int = 64,
-        lr: float = 1e-3,
+        lr: float | None = None,
         schedule: str = "onecycle",
         max_len: int | None = None,
         val_fraction: float = 0.1,
