@@ -20,6 +20,7 @@ from bioseq.alphabet import Alphabet
 from bioseq.errors import FastaFormatError, SequenceError
 from bioseq.io import _fasta_kernel as kernel
 from bioseq.io._records import handle_aliases, handle_empty, handle_stops, lookup_tables
+from bioseq.io.compression import NotUtf8Error
 from bioseq.io.headers import parse_header_fields
 from bioseq.sequences import SequenceSet
 
@@ -51,6 +52,22 @@ class _KernelArrays:
                  "header_line", "record_start", "record_alias", "record_lines")
         for name in names:
             setattr(self, name, np.empty(capacity, dtype=np.int64))
+
+
+def _not_utf8(path: Path, buf: np.ndarray, header_start: np.ndarray, header_end: np.ndarray,
+              header_line: np.ndarray) -> NotUtf8Error:
+    """Build the error for the first header, in file order, that is not valid UTF-8."""
+    for start, end, line in zip(header_start.tolist(), header_end.tolist(), header_line.tolist(),
+                                strict=True):
+        raw = buf[start:end].tobytes()
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            # Columns count characters from the '>' that starts the header line.
+            column = len(raw[: error.start].decode("utf-8", errors="replace")) + 2
+            return NotUtf8Error(f"{path}:{line}: not UTF-8 (byte 0x{raw[error.start]:02x} at "
+                                f"column {column}); re-save the file as UTF-8")
+    return NotUtf8Error(f"{path}: a header is not UTF-8; re-save the file as UTF-8")
 
 
 def parse_block(
@@ -94,7 +111,13 @@ def parse_block(
     record_start, record_alias, record_lines = arrays.record_start, arrays.record_alias, arrays.record_lines
     n_records = int(result[kernel.R_RECORDS])
     n_codes = int(result[kernel.R_CODES])
-    ids = kernel.gather_strings(buf, id_start[:n_records], id_end[:n_records])
+    try:
+        ids = kernel.gather_strings(buf, id_start[:n_records], id_end[:n_records])
+        descriptions = kernel.gather_strings(buf, description_start[:n_records],
+                                             header_end[:n_records])
+    except UnicodeDecodeError:
+        raise _not_utf8(path, buf, header_start[:n_records], header_end[:n_records],
+                        header_line[:n_records]) from None
     if result[kernel.R_ERROR] != kernel.E_NONE:
         _raise_fault(path, buf, result, ids, header_line, alphabet)
 
@@ -106,7 +129,6 @@ def parse_block(
     offsets[-1] = n_codes
     codes = codes[:n_codes]
     softmask_out = softmask[:n_codes] if opts.keep_softmask else None
-    descriptions = kernel.gather_strings(buf, description_start[:n_records], header_end)
     _count_lines(result, transforms, path, first_line)
 
     if opts.layout == "three-line":

@@ -277,12 +277,17 @@ def gather_strings(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> lis
 
     The ranges are copied into one newline-separated buffer and decoded in
     one call, which is far faster than slicing and decoding each range.
+
+    Raises
+    ------
+    UnicodeDecodeError
+        If a range is not valid UTF-8; the caller finds the line.
     """
     if len(starts) == 0:
         return []
     out = np.empty(int((ends - starts).sum()) + len(starts), dtype=np.uint8)
     _join_ranges(buf, starts, ends, out)
-    return out[:-1].tobytes().decode("utf-8", errors="replace").split("\n")
+    return out[:-1].tobytes().decode("utf-8").split("\n")
 
 
 _FNV_OFFSET = np.uint64(0xCBF29CE484222325)

@@ -35,7 +35,6 @@ from bioseq.io._combine import concat_sets
 from bioseq.io.compression import (
     HDF5_MAGIC,
     UTF8_BOM,
-    not_utf8_error,
     open_binary,
     read_block,
     read_magic,
@@ -226,25 +225,6 @@ def _map_splits(records: SequenceSet, mapping: dict[str, str] | None, path: Path
     records.transforms["split_mapped"] += sum(v in mapping for v in values)
 
 
-def _check_decoded(records: SequenceSet, path: Path) -> None:
-    """Reject FASTA header text that the reader decoded with replacement characters.
-
-    The FASTA reader decodes headers leniently, so a byte that is not UTF-8
-    becomes U+FFFD. When one appears, the file is scanned again for the byte;
-    a U+FFFD written in the file as valid UTF-8 passes.
-    """
-    texts = [records.ids]
-    if records.descriptions is not None:
-        texts.append(records.descriptions)
-    if records.class_names is not None:
-        texts.append(np.asarray(records.class_names, dtype=object))
-    if not any("\ufffd" in "\n".join(str(value) for value in text.tolist()) for text in texts):
-        return
-    error = not_utf8_error(path)
-    if error is not None:
-        raise error
-
-
 def _split_options(kind: str, options: dict[str, object], source: DataSource) -> dict[str, object]:
     """Pick the options that apply to one reader."""
     picked = {key: value for key, value in options.items() if value is not None}
@@ -291,7 +271,6 @@ def _read_one(
         return records
     if kind == "fasta":
         records = read_fasta(source.path, labels=use_labels, classes=classes, **picked)
-        _check_decoded(records, source.path)
         return records
     return read_table(source.path, labels=use_labels, classes=classes, id_prefix=id_prefix,  # type: ignore[arg-type]
                       **picked)
@@ -609,8 +588,6 @@ def iter_sequences(
             chunks = iter_table(source.path, chunk_size, labels=use_labels, classes=declared,
                                 id_prefix=prefix, **picked)
         for chunk in chunks:
-            if kind == "fasta":
-                _check_decoded(chunk, source.path)
             _map_splits(chunk, mapping, source.path)
             alphabet = chunk.alphabet
             if source.split is not None:

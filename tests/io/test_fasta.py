@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from bioseq.errors import ConfigError, FastaFormatError, SequenceError
+from bioseq.io.compression import NotUtf8Error
 from bioseq.io.fasta import iter_fasta, read_fasta
 
 
@@ -430,3 +431,20 @@ def test_iter_fasta_logs_one_summary(tmp_path, caplog):
     summaries = [r.getMessage() for r in caplog.records if "read" in r.getMessage()]
     assert len(chunks) == 4
     assert summaries == ["s.fa: read 10 records (dna); transformations: uppercased=40"]
+
+
+def test_reader_rejects_header_bytes_that_are_not_utf8(tmp_path):
+    # The first bad header in file order is named, whether the byte is in the id or the
+    # description, and read_fasta itself raises (no replacement characters in the result).
+    path = tmp_path / "latin1.fa"
+    path.write_bytes(b">r1 ok\nACGT\n>r2 caf\xe9\nACGA\n>r\xe93\nACGA\n")
+    with pytest.raises(NotUtf8Error, match=r"latin1\.fa:3: not UTF-8 \(byte 0xe9 at column 8\)"):
+        read_fasta(path, alphabet="dna")
+    with pytest.raises(NotUtf8Error, match=r"latin1\.fa:3: "):
+        list(iter_fasta(path, chunk_size=1, alphabet="dna"))
+
+
+def test_reader_keeps_replacement_characters_written_as_utf8(tmp_path):
+    path = tmp_path / "fffd.fa"
+    path.write_bytes(">r1 \ufffd\nACGT\n".encode())
+    assert read_fasta(path, alphabet="dna").descriptions.tolist() == ["\ufffd"]
