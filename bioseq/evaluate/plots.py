@@ -46,10 +46,19 @@ def _note(axes: Any, text: str) -> None:
 
 
 def _one_vs_rest(y_true: np.ndarray, class_names: list[str],
-                 positive_index: int | None) -> list[tuple[int, str]]:
+                 positive_index: int | None) -> list[tuple[int, str, np.ndarray]]:
+    """List ``(column, name, is_positive)`` for each curve to draw.
+
+    ``y_true`` holds class indices ``(N,)``, or a multilabel indicator matrix
+    ``(N, C)`` whose columns are the labels.
+    """
     if positive_index is not None:
-        return [(positive_index, class_names[positive_index])]
-    return list(enumerate(class_names))[:MAX_CURVES]
+        picked = [(positive_index, class_names[positive_index])]
+    else:
+        picked = list(enumerate(class_names))[:MAX_CURVES]
+    if y_true.ndim == 2:
+        return [(index, name, y_true[:, index].astype(bool)) for index, name in picked]
+    return [(index, name, y_true == index) for index, name in picked]
 
 
 def _finish_unit_square(figure: Figure, axes: Any, xlabel: str, ylabel: str, title: str,
@@ -71,10 +80,10 @@ def plot_roc(y_true: np.ndarray, probabilities: np.ndarray, class_names: list[st
 
     Parameters
     ----------
-    y_true : numpy.ndarray of shape (N,)
-        True class indices.
+    y_true : numpy.ndarray of shape (N,) or (N, C)
+        True class indices, or a multilabel indicator matrix.
     probabilities : numpy.ndarray of shape (N, C)
-        Class probabilities in the order of ``class_names``.
+        Class (or label) probabilities in the order of ``class_names``.
     class_names : list of str
         The model's classes.
     positive_index : int or None, default=None
@@ -83,8 +92,7 @@ def plot_roc(y_true: np.ndarray, probabilities: np.ndarray, class_names: list[st
     figure, axes = new_figure()
     axes.plot([0, 1], [0, 1], linestyle=":", color="grey", linewidth=1)
     drawn = 0
-    for index, name in _one_vs_rest(y_true, class_names, positive_index):
-        is_positive = y_true == index
+    for index, name, is_positive in _one_vs_rest(y_true, class_names, positive_index):
         if is_positive.all() or not is_positive.any():
             axes.plot([], [], linestyle="none", label=f"{name}: undefined (one class in test split)")
             continue
@@ -103,8 +111,7 @@ def plot_precision_recall(y_true: np.ndarray, probabilities: np.ndarray,
     """Draw one-vs-rest precision-recall curves with each class's prevalence as baseline."""
     figure, axes = new_figure()
     drawn = 0
-    for index, name in _one_vs_rest(y_true, class_names, positive_index):
-        is_positive = y_true == index
+    for index, name, is_positive in _one_vs_rest(y_true, class_names, positive_index):
         if is_positive.all() or not is_positive.any():
             axes.plot([], [], linestyle="none", label=f"{name}: undefined (one class in test split)")
             continue

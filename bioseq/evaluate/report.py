@@ -263,6 +263,10 @@ def draw_plots(out_dir: Path, metrics: dict[str, Any], y_true: np.ndarray, score
         figures["calibration"] = plots.plot_calibration(metrics.get("calibration", {}))
         figures["score_distribution"] = plots.plot_score_distributions(
             y_true, scores, class_names, positive_index)
+    elif task == "multilabel":
+        # One ROC and one precision-recall curve per label, each label against its absence.
+        figures["roc"] = plots.plot_roc(y_true, scores, class_names)
+        figures["precision_recall"] = plots.plot_precision_recall(y_true, scores, class_names)
     elif task == "regression":
         figures["predicted_vs_true"] = plots.plot_regression(y_true, scores)
     if lengths is not None and len(lengths):
