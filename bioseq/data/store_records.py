@@ -200,7 +200,7 @@ def read_store_records(
         Alphabet the caller expects; None or ``"auto"`` accepts the store's.
     content_keys : bool, default=True
         Compute the content keys (one pass over the codes).
-    block_residues : int, default=67108864
+    block_residues : int, default=4194304
         Residues of codes read at a time while hashing.
     locking, on_stale
         As for :func:`bioseq.io.store.open_store`.

@@ -441,6 +441,11 @@ def _merge_labels(
     else:
         names = sorted({str(v) for v in values}, key=natural_key)
         _check_source_spellings(names, sources, texts)
+    for source, text in zip(sources, texts, strict=True):
+        unknown = sorted({str(v) for v in text.tolist()} - set(names), key=natural_key)
+        if unknown:
+            raise LabelError(f"{source.path}: label(s) {unknown} not in classes [{','.join(names)}]; "
+                             "add them to --classes or drop those records")
     if task is not None:
         task_name = task
     elif len(names) <= 2:

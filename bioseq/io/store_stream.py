@@ -40,8 +40,9 @@ from bioseq.sequences import SequenceSet
 
 logger = logging.getLogger(__name__)
 
-#: Residues that :func:`iter_code_blocks` reads at a time (64 MiB of codes).
-DEFAULT_BLOCK_RESIDUES = 1 << 26
+#: Residues of codes read at a time (4 MiB) by :func:`iter_code_blocks`, and the most
+#: that one chunk of :func:`iter_store` holds unless a single record is longer.
+DEFAULT_BLOCK_RESIDUES = 1 << 22
 
 
 def find_single_store(sources: Sequence[str | os.PathLike[str]],
@@ -55,10 +56,13 @@ def find_single_store(sources: Sequence[str | os.PathLike[str]],
         memory (None as well when no source is a store).
     """
     from bioseq.io.load import DataSource
-    from bioseq.io.store import is_store_file
+    from bioseq.io.store import find_partial_files, is_store_file
 
     parsed = [DataSource.parse(str(source)) for source in sources]
-    stores = [source for source in parsed if is_store_file(source.path)]
+    # A store that a writer has not renamed into place yet counts as a store, so that
+    # opening it reports the writer instead of a missing file.
+    stores = [source for source in parsed if is_store_file(source.path)
+              or (not source.path.exists() and find_partial_files(source.path))]
     if not stores:
         return None, None
     if len(parsed) > 1:
@@ -97,13 +101,15 @@ def iter_store(
     *,
     alphabet: str | Alphabet | None = None,
     labels: bool = True,
+    max_residues: int = DEFAULT_BLOCK_RESIDUES,
     locking: bool | None = None,
     on_stale: StaleAction = "error",
 ) -> Iterator[SequenceSet]:
     """Read a store as sequence sets of up to ``chunk_size`` records, in store order.
 
-    Each chunk holds its own codes only, so memory is bounded by the chunk
-    size. Every dataset is checked against its recorded CRC-32 as it
+    Each chunk holds its own codes only, and a chunk ends early when its
+    records reach ``max_residues`` residues (a longer record forms a chunk
+    of its own), so memory is bounded whatever the record lengths. Every dataset is checked against its recorded CRC-32 as it
     streams past, and a mismatch raises after the last chunk, so a caller
     that writes its output atomically never renames a result built from a
     corrupt store. The store's transformation counts and flagged ids are
@@ -120,6 +126,8 @@ def iter_store(
         As for :func:`bioseq.io.store.open_store`.
     labels : bool, default=True
         Read labels, class names and task; False yields unlabelled chunks.
+    max_residues : int, default=4194304
+        Residues of codes at which a chunk ends before ``chunk_size`` records.
 
     Yields
     ------
@@ -143,8 +151,9 @@ def iter_store(
         crc = dict.fromkeys(names, 0)
         split_names = np.asarray(store.split_names, dtype=object)
         n_records = store.n_sequences
-        for start in range(0, n_records, chunk_size):
-            stop = min(start + chunk_size, n_records)
+        start = 0
+        while start < n_records:
+            stop = _chunk_end(offsets, start, chunk_size, max_residues)
             values = {
                 "codes": read_codes(store_path, handle["codes"], int(offsets[start]),
                                     int(offsets[stop])),
@@ -173,6 +182,7 @@ def iter_store(
                 sources=[str(store_path)],
                 descriptions=values.get("descriptions"),
             )
+            start = stop
         for name in names:
             expected = store.checksums.get(name)
             if expected is not None and n_records and crc[name] != expected:
@@ -181,8 +191,15 @@ def iter_store(
                     f"(crc32 {crc[name]:08x}, recorded {expected:08x}); run bioseq validate "
                     f"{store_path} and rebuild the store with bioseq preprocess --overwrite"
                 )
-    logger.info("streamed %d records from store %s in chunks of %d", n_records, store_path,
-                chunk_size)
+    logger.info("streamed %d records from store %s in chunks of up to %d records",
+                n_records, store_path, chunk_size)
+
+
+def _chunk_end(offsets: np.ndarray, start: int, max_records: int, max_residues: int) -> int:
+    # The last record whose end stays within the residue budget, but at least one record.
+    n_records = len(offsets) - 1
+    stop = int(np.searchsorted(offsets, offsets[start] + max(max_residues, 1), side="right")) - 1
+    return min(max(stop, start + 1), start + max_records, n_records)
 
 
 def _split_names(path: Path, names: np.ndarray, indices: np.ndarray) -> np.ndarray:
@@ -208,7 +225,7 @@ def iter_code_blocks(
         Open store.
     offsets : numpy.ndarray of shape (N + 1,)
         The store's offsets, from :func:`read_checked_offsets`.
-    block_residues : int, default=67108864
+    block_residues : int, default=4194304
         Residue budget of one block.
 
     Yields
@@ -220,10 +237,7 @@ def iter_code_blocks(
     n_records = len(offsets) - 1
     start = 0
     while start < n_records:
-        # The last record whose end stays within the budget, but at least one record.
-        limit = offsets[start] + max(block_residues, 1)
-        stop = int(np.searchsorted(offsets, limit, side="right")) - 1
-        stop = min(max(stop, start + 1), n_records)
+        stop = _chunk_end(offsets, start, n_records, block_residues)
         codes = read_codes(store.path, store.handle["codes"], int(offsets[start]),
                            int(offsets[stop]))
         yield start, offsets[start : stop + 1] - offsets[start], codes

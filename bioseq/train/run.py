@@ -150,13 +150,16 @@ def _train(
             seqset = read_training_records(config, store)
         else:
             seqset = load_training_data(config)
+    if len(seqset) == 0:
+        raise LabelError(
+            f"the training data ({', '.join(seqset.sources) or 'in memory'}) hold 0 records; "
+            "bioseq never trains on an empty set"
+        )
     if seqset.labels is None or seqset.task is None:
         raise LabelError(
             f"the training data ({', '.join(seqset.sources) or 'in memory'}) have no labels; "
             "pass --label-column, --label-field or one file per class (CLASS=PATH)"
         )
-    if len(seqset) == 0:
-        raise LabelError("the training data hold 0 records; bioseq never trains on an empty set")
     logger.info("read %d records (%s task, classes %s)", len(seqset), seqset.task,
                 seqset.class_names)
 

@@ -87,7 +87,7 @@ def check_layout(records: StoreRecords, length: int, truncate: str | None,
     record_plan(plan, transforms, fixed=True)
 
 
-def choose_block_records(lengths: np.ndarray, target_residues: int = 1 << 22) -> int:
+def choose_block_records(lengths: np.ndarray, target_residues: int = 1 << 21) -> int:
     """Pick records per block so that one block holds about ``target_residues`` residues.
 
     The result lies in 1..4096; a store of long records gets small blocks,
@@ -99,8 +99,13 @@ def choose_block_records(lengths: np.ndarray, target_residues: int = 1 << 22) ->
     return int(min(max(target_residues // max(mean, 1.0), 1), DEFAULT_BLOCK_RECORDS))
 
 
-def make_store_dataset(records: StoreRecords, length: int, truncate: str | None) -> Any:
-    """Build a StoreDataset that serves ``records``' labels (in the run's class order)."""
+def make_store_dataset(records: StoreRecords, length: int, truncate: str | None, *,
+                       cache_blocks: int = 8) -> Any:
+    """Build a StoreDataset that serves ``records``' labels (in the run's class order).
+
+    Readers in store order need only ``cache_blocks=2``; shuffled training
+    batches draw on a window of 4 blocks and keep 8.
+    """
     from bioseq.data.store_dataset import StoreDataset
 
     labels = None
@@ -109,8 +114,8 @@ def make_store_dataset(records: StoreRecords, length: int, truncate: str | None)
         labels = np.zeros((records.n_store, *records.labels.shape[1:]), dtype=records.labels.dtype)
         labels[records.rows] = records.labels
     return StoreDataset(records.path, length=length, pad="right", truncate=truncate,  # type: ignore[arg-type]
-                        block_records=choose_block_records(records.lengths), labels=labels,
-                        on_stale="ignore")
+                        block_records=choose_block_records(records.lengths),
+                        cache_blocks=cache_blocks, labels=labels, on_stale="ignore")
 
 
 def make_store_loaders(
@@ -131,7 +136,7 @@ def make_store_loaders(
                               num_workers=num_workers, persistent_workers=num_workers > 0)
     valid_loader = None
     if valid_set is not None:
-        valid_data = make_store_dataset(seqset, length, truncate)
+        valid_data = make_store_dataset(seqset, length, truncate, cache_blocks=2)
         valid_sampler = BlockBatchSampler(valid_set.rows, batch_size, valid_data.block_records,
                                           shuffle=False, rank=rank, world_size=world_size)
         valid_loader = DataLoader(valid_data, sampler=valid_sampler, batch_size=None)
@@ -146,8 +151,8 @@ def evaluate_store_system(system: Any, seqset: StoreRecords, test_set: StoreReco
     from bioseq.train.system import classification_metrics
 
     check_layout(test_set, length, system.spec.truncate, None)
-    data = make_store_dataset(seqset, length, system.spec.truncate)
-    step = max(batch_size, 256)
+    data = make_store_dataset(seqset, length, system.spec.truncate, cache_blocks=2)
+    step = batch_size
     outputs = []
     labels = []
     with torch.no_grad():
