@@ -277,7 +277,8 @@ class BlockBatchSampler(Sampler[np.ndarray]):
     n_streams : int, default=1
         Loader workers (at least 1); windows are dealt to them in turn.
     rank, world_size : int, default=0, 1
-        DDP process and process count; ranks get disjoint windows and the
+        DDP process and process count; ranks get disjoint windows (or, with
+        fewer windows than ranks, disjoint records of each window) and the
         same number of batches (a short rank repeats its first batches).
     drop_last : bool, default=False
         Drop each stream's last batch when it is smaller than ``batch_size``.
@@ -346,9 +347,28 @@ class BlockBatchSampler(Sampler[np.ndarray]):
             batches.append(np.sort(carry))
         return batches
 
+    def _rank_slice(self, rank: int) -> np.ndarray:
+        # Unshuffled DDP reading (validation): equal-sized contiguous slices, padded by
+        # repeating the first records, because the ranks gather equal-sized outputs.
+        n_records = len(self.indices)
+        per_rank = -(-n_records // self.world_size)
+        padded = np.resize(self.indices, per_rank * self.world_size)
+        return padded[rank * per_rank : (rank + 1) * per_rank]
+
     def _rank_batches(self, rank: int) -> list[np.ndarray]:
         rng = np.random.default_rng([self.seed, self.epoch]) if self.shuffle else None
-        windows = self._windows(rng)[rank :: self.world_size]
+        if self.world_size == 1:
+            windows = self._windows(rng)
+        elif rng is None:
+            windows = [self._rank_slice(rank)]
+        else:
+            windows = self._windows(rng)
+            if len(windows) >= self.world_size:
+                windows = windows[rank :: self.world_size]
+            else:
+                # Too few windows to give every rank one (a small split, or few large
+                # blocks): every rank takes every world_size-th record of each window.
+                windows = [window[rank :: self.world_size] for window in windows]
         streams = [self._stream_batches(windows[s :: self.n_streams], rng)
                    for s in range(self.n_streams)]
         # Round-robin over streams matches PyTorch's dispatch of batches to workers.
@@ -363,6 +383,10 @@ class BlockBatchSampler(Sampler[np.ndarray]):
         batches = self._rank_batches(self.rank)
         if self.world_size > 1:
             target = max(len(self._rank_batches(r)) for r in range(self.world_size))
+            if not batches and target:
+                # Fewer records than ranks: this rank repeats rank 0's batches, because
+                # DDP needs the same number of batches on every rank.
+                batches = self._rank_batches(0)
             while batches and len(batches) < target:
                 batches = batches + batches[: target - len(batches)]
         self._plan = (self.epoch, batches)

@@ -259,3 +259,43 @@ def test_store_training_with_loader_workers(tmp_path, workers):
     cli("train", "--data", str(store), "--num-workers", str(workers), "--out", str(run), *TRAIN)
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["distributed"]["records_seen_per_rank"] == [120]
+
+
+def test_store_ddp_two_cpu_processes(tmp_path):
+    import os
+
+    from helpers import run_bioseq
+
+    fasta = write_fasta(tmp_path / "motif.fa", n=200)
+    store = preprocess(fasta, tmp_path / "motif.h5")
+    env = {key: value for key, value in os.environ.items() if not key.startswith("SLURM_")}
+    result = run_bioseq(
+        ["-q", "train", "--data", str(store), "--model", "cnn",
+         "--param", "conv_layers=[{filters: 4, kernel_size: 5}]", "--epochs", "1",
+         "--batch-size", "20", "--devices", "2", "--accelerator", "cpu",
+         "--out", str(tmp_path / "run")],
+        env=env, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    distributed = manifest["distributed"]
+    assert manifest["data_loading"]["mode"] == "out-of-core store"
+    assert distributed["world_size"] == 2
+    assert distributed["records_seen_per_rank"] == [75, 75]
+    assert distributed["records_seen_by_several_ranks"] == 0
+    assert distributed["parameters_identical_across_ranks"] is True
+
+
+def test_store_resume_continues_epochs(tmp_path):
+    fasta = write_fasta(tmp_path / "motif.fa")
+    store = preprocess(fasta, tmp_path / "motif.h5")
+    run = tmp_path / "run"
+    cli("train", "--data", str(store), "--out", str(run), "--schedule", "none", *TRAIN)
+    resumed = [*TRAIN[:2], "--epochs", "2", *TRAIN[4:]]
+    cli("train", "--data", str(store), "--out", str(run), "--schedule", "none", "--resume",
+        "auto", *resumed)
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["resumed_from"]
+    assert manifest["epochs_run"] == 2
+    epochs = [row["epoch"] for row in read_rows(run / "metrics.csv")]
+    assert epochs == ["0", "1"]
