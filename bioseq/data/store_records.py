@@ -68,8 +68,10 @@ def hash_record_codes(codes: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     """Compute a 128-bit content key for each record of a flat code array.
 
     Records with equal codes get equal keys. Two different records share a
-    key with a probability of about 2**-128 per pair (the length is part of
-    the second hash), so keys stand in for the codes in duplicate detection.
+    key with a probability of about 2**-128 per pair (an estimate that treats
+    the two non-cryptographic hashes as independent random functions; the
+    length is part of the second), so keys stand in for the codes in
+    duplicate detection.
 
     Parameters
     ----------
