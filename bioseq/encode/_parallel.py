@@ -34,9 +34,14 @@ class SizedKernel:
         twin.__module__ = function.__module__
         self.parallel = njit(parallel=True, cache=True)(twin)
 
+    @staticmethod
+    def is_parallel(work: int) -> bool:
+        """Tell whether :meth:`run` calls the parallel build for this amount of work."""
+        return work >= PARALLEL_MIN_WORK and numba.get_num_threads() > 1
+
     def run(self, work: int, *args: Any) -> Any:
         """Call the parallel build when ``work`` is large and more than one thread is allowed."""
-        if work >= PARALLEL_MIN_WORK and numba.get_num_threads() > 1:
+        if self.is_parallel(work):
             return self.parallel(*args)
         return self.serial(*args)
 

@@ -159,7 +159,14 @@ def _count_dense(codes, offsets, k, stride, n_letters, canonical, out, n_skipped
 @sized_kernel
 def _count_sparse(codes, offsets, k, stride, n_letters, size, canonical, buffer_start,
                   columns, counts, n_unique, n_skipped, n_blocks, use_scratch):  # pragma: no cover
-    """Write each row's sorted distinct k-mers and counts at its place in the buffers.
+    """Write each block's rows of sorted distinct k-mers and counts, packed, into the buffers.
+
+    Rows are split into ``n_blocks`` blocks of consecutive rows. A block's
+    rows are written one after the other from the buffer start of its first
+    row, so only the blocks, not the rows, need moving afterwards; the number
+    of entries of each row goes to ``n_unique``. A row never needs more than
+    its own buffer part (``buffer_start[i]`` to ``buffer_start[i + 1]``), and
+    it starts at or before that part, so it never overwrites a later row.
 
     With a scratch row (``use_scratch``), counts accumulate there. When the
     row has more windows than ``size / 4``, the whole scratch row is scanned
@@ -176,11 +183,13 @@ def _count_sparse(codes, offsets, k, stride, n_letters, size, canonical, buffer_
     for block in prange(n_blocks):
         scratch = np.zeros(size if use_scratch else 1, dtype=np.int32)
         bits = np.zeros(n_words if use_scratch else 1, dtype=np.uint64)
-        for i in range(block * per_block, min(n_rows, (block + 1) * per_block)):
+        first_row = block * per_block
+        cursor = buffer_start[min(first_row, n_rows)]
+        for i in range(first_row, min(n_rows, (block + 1) * per_block)):
             start = offsets[i]
             n = offsets[i + 1] - start
-            base = buffer_start[i]
-            n_slots = buffer_start[i + 1] - base
+            base = cursor
+            n_slots = buffer_start[i + 1] - buffer_start[i]
             use_scan = use_scratch and size <= 4 * n_slots
             use_bits = use_scratch and not use_scan and n_words <= 4 * n_slots
             index = 0
@@ -257,21 +266,24 @@ def _count_sparse(codes, offsets, k, stride, n_letters, size, canonical, buffer_
                         counts[base + unique] = 1
                         unique += 1
             n_unique[i] = unique
+            cursor += unique
 
 
 @njit(cache=True)
-def _compact_rows(columns, counts, buffer_start, indptr):  # pragma: no cover
-    """Move each row's entries left so the rows become contiguous CSR arrays.
+def _compact_blocks(columns, counts, buffer_start, indptr, per_block):  # pragma: no cover
+    """Move each block's packed entries left so the rows become contiguous CSR arrays.
 
-    A row never starts later in the CSR arrays than in the buffers
-    (``indptr[i] <= buffer_start[i]``), so a left-to-right pass is safe.
+    A block never starts later in the CSR arrays than in the buffers
+    (``indptr[first] <= buffer_start[first]``), so a left-to-right pass is safe.
     """
-    for i in range(len(indptr) - 1):
-        source = buffer_start[i]
-        target = indptr[i]
+    n_rows = len(indptr) - 1
+    for first in range(0, n_rows, per_block):
+        last = min(n_rows, first + per_block)
+        source = buffer_start[first]
+        target = indptr[first]
         if source == target:
             continue
-        for j in range(indptr[i + 1] - target):
+        for j in range(indptr[last] - target):
             columns[target + j] = columns[source + j]
             counts[target + j] = counts[source + j]
 
@@ -367,14 +379,17 @@ def _sparse_counts(seqs: SequenceSet, k: int, stride: int, canonical: bool, size
     columns = np.empty(n_entries, dtype=index_dtype)
     counts = np.empty(n_entries, dtype=dtype)
     n_unique = np.zeros(len(seqs), dtype=np.int64)
+    # One block on one thread packs every row in place; several threads need several blocks,
+    # which are moved together afterwards.
+    n_blocks = min(len(seqs), 64) if _count_sparse.is_parallel(len(seqs.codes)) else 1
+    per_block = max(1, -(-len(seqs) // max(n_blocks, 1)))
     if len(seqs):
-        n_blocks = min(len(seqs), 64)
-        _count_sparse.run(len(seqs.codes), seqs.codes, seqs.offsets, k, stride, seqs.alphabet.size, size, canonical,
-                      buffer_start, columns, counts, n_unique, n_skipped, n_blocks,
-                      size <= _MAX_SCRATCH_FEATURES)
+        _count_sparse.run(len(seqs.codes), seqs.codes, seqs.offsets, k, stride, seqs.alphabet.size,
+                          size, canonical, buffer_start, columns, counts, n_unique, n_skipped,
+                          n_blocks, size <= _MAX_SCRATCH_FEATURES)
     indptr = np.zeros(len(seqs) + 1, dtype=np.int64)
     np.cumsum(n_unique, out=indptr[1:])
-    _compact_rows(columns, counts, buffer_start, indptr)
+    _compact_blocks(columns, counts, buffer_start, indptr, per_block)
     n_stored = int(indptr[-1])
     indices, data = columns[:n_stored], counts[:n_stored]
     if n_stored < 0.75 * n_entries:
