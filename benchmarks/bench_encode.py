@@ -136,7 +136,9 @@ def bench_onehot(parts: list[SequenceSet], length: int,
     if not (np.array_equal(ours, run_seqpro(0)) and np.array_equal(ours, run_tangermeme(0).numpy())):
         raise SystemExit("one-hot outputs differ between tools; the comparison is void")
 
-    tools = [("bioseq encode_onehot (one thread)", run_bioseq),
+    threads = numba.get_num_threads()
+    tools = [(f"bioseq encode_onehot, {threads} threads", run_bioseq),
+             ("bioseq encode_onehot, 1 thread", on_threads(1, run_bioseq)),
              ("seqpro ohe + float32 (N, A, L)", run_seqpro),
              ("tangermeme one_hot_encode + stack", run_tangermeme)]
     seconds = measure(tools, len(parts), repeats)

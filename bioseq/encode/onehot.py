@@ -34,9 +34,10 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-from numba import njit
+from numba import prange
 
 from bioseq.alphabet import INVALID_CODE, PAD_CODE, Alphabet, get_alphabet
+from bioseq.encode._parallel import sized_kernel
 from bioseq.encode.codes import PadSide, TruncateSide, plan_layout, record_plan
 from bioseq.errors import SequenceError
 from bioseq.sequences import SequenceSet
@@ -99,34 +100,39 @@ def _numpy_dtype(dtype: Any, ambiguity: str) -> np.dtype:
     return np.dtype(name)
 
 
-# The one-hot kernels run on one thread. Their time goes to faulting in the fresh output
-# pages, and on the 2-core machine a second thread made that slower: 1.6 GB/s on two
-# threads against 4.3 GB/s on one (benchmarks/bench_encode.py, idle machine).
-@njit(cache=True, nogil=True)
+@sized_kernel
 def _onehot_rows(codes, offsets, src_start, dst_start, n_copy, n_nonzero, channels, values,
-                 n_canonical, out, n_noncanonical):  # pragma: no cover
+                 n_canonical, n_single, one_bits, out, n_noncanonical):  # pragma: no cover
     """Write the non-zero entries of each residue's column into a zero-filled ``out``.
 
-    Code ``c`` has ``n_nonzero[c]`` non-zero channels ``channels[c, :n]``
-    with ``values[c, :n]``. Padding and zero channels are left untouched.
+    A code ``c < n_single`` writes ``one_bits`` to channel ``c``. Any other
+    code ``c`` has ``n_nonzero[c]`` non-zero channels
+    ``channels[c, :n]`` with ``values[c, :n]``. Padding and zero channels are
+    left untouched. The canonical case is a single store, because it is
+    nearly every residue: looking it up in the tables made the serial build
+    about 25% slower, and the parallel build slower than the serial one.
     """
-    for i in range(out.shape[0]):
+    for i in prange(out.shape[0]):
         first = dst_start[i]
         source = offsets[i] + src_start[i]
         found = 0
+        row = out[i]
         for j in range(n_copy[i]):
             code = codes[source + j]
-            for t in range(n_nonzero[code]):
-                out[i, channels[code, t], first + j] = values[code, t]
-            if code >= n_canonical and code != 255:
-                found += 1
+            if code < n_single:
+                row[code, first + j] = one_bits
+            elif code != 255:
+                if code >= n_canonical:
+                    found += 1
+                for t in range(n_nonzero[code]):
+                    row[channels[code, t], first + j] = values[code, t]
         n_noncanonical[i] = found
 
 
-@njit(cache=True, nogil=True)
+@sized_kernel
 def _softmask_rows(softmask, offsets, src_start, dst_start, n_copy, one_bits, out):  # pragma: no cover
     """Write ``one_bits`` at the lowercase residues of each row of a zero-filled ``out``."""
-    for i in range(out.shape[0]):
+    for i in prange(out.shape[0]):
         first = dst_start[i]
         source = offsets[i] + src_start[i]
         for j in range(n_copy[i]):
@@ -261,12 +267,18 @@ def encode_onehot(
     n_nonzero, channels, values = _sparse_table(table)
     n_noncanonical = np.zeros(n_rows, dtype=np.int64)
     if n_rows:
-        _onehot_rows(codes, offsets, src_start, dst_start, n_copy, n_nonzero, channels, values,
-                     alpha.size, bits, n_noncanonical)
+        one_bits = np.array([1], dtype=out_dtype).view(bits.dtype)[0]
+        canonical = np.arange(alpha.size)
+        # The single-store path needs code c to be a one in channel c alone; otherwise
+        # every code goes through the tables.
+        is_identity = (np.all(n_nonzero[canonical] == 1) and np.all(channels[canonical, 0] == canonical)
+                       and np.all(values[canonical, 0] == one_bits))
+        _onehot_rows.run(out.size, codes, offsets, src_start, dst_start, n_copy, n_nonzero,
+                         channels, values, alpha.size, alpha.size if is_identity else 0,
+                         one_bits, bits, n_noncanonical)
         if softmask:
-            one_bits = np.array([1], dtype=out_dtype).view(bits.dtype)[0]
-            _softmask_rows(data.softmask, offsets, src_start, dst_start, n_copy, one_bits,
-                           bits[:, alpha.size])
+            _softmask_rows.run(out.size, data.softmask, offsets, src_start, dst_start, n_copy,
+                               one_bits, bits[:, alpha.size])
 
     total = int(n_noncanonical.sum())
     if total:
