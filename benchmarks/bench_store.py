@@ -86,9 +86,30 @@ def gzip_copy(source: Path, target: Path) -> None:
 # -------------------------------------------------------------------- phases
 
 
+def _warm_up(fasta: str, store: bool) -> None:
+    """Load the compiled kernels once, so start-up stays out of the timed throughput."""
+    import tempfile
+
+    from bioseq.io.fasta import iter_fasta
+    from bioseq.io.store import write_store
+
+    with open(fasta, "rb") as handle:
+        head = handle.read(1 << 16)
+    with tempfile.TemporaryDirectory() as folder:
+        sample = Path(folder) / "head.fa"
+        sample.write_bytes(head[: head.rfind(b"\n>") + 1])
+        batches = iter_fasta(sample, chunk_size=CHUNK_RECORDS, alphabet="dna")
+        if store:
+            write_store(Path(folder) / "head.h5", batches, sources=[sample])
+        else:
+            for _ in batches:
+                pass
+
+
 def phase_reader(fasta: str) -> dict:
     from bioseq.io.fasta import iter_fasta
 
+    _warm_up(fasta, store=False)
     start = time.perf_counter()
     n = residues = 0
     for batch in iter_fasta(fasta, chunk_size=CHUNK_RECORDS, alphabet="dna"):
@@ -101,6 +122,7 @@ def phase_preprocess(fasta: str, store: str) -> dict:
     from bioseq.io.fasta import iter_fasta
     from bioseq.io.store import write_store
 
+    _warm_up(fasta, store=True)
     start = time.perf_counter()
     summary = write_store(store, iter_fasta(fasta, chunk_size=CHUNK_RECORDS, alphabet="dna"),
                           sources=[fasta], overwrite=True)
