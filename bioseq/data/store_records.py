@@ -1,8 +1,8 @@
 """What training needs to know about a store's records, without their codes.
 
-:class:`StoreRecords` holds, for every record of an HDF5 store, its store
-row, id, length, label and split, plus a 128-bit content key, so that the
-training run can split, deduplicate, size its input and write its manifest
+:class:`StoreRecords` contains, for every record of an HDF5 store, its store
+row, id, length, label and split, plus a 128-bit content key. With it the
+training run splits, deduplicates, sizes its input and writes its manifest
 while the codes stay on disk. :func:`read_store_records` reads these small
 arrays, applies the loader's label and split options exactly as
 :func:`bioseq.io.load.load_sequences` does, and computes the content keys by
@@ -67,11 +67,11 @@ def _hash_records(codes: np.ndarray, offsets: np.ndarray, out: np.ndarray) -> No
 def hash_record_codes(codes: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     """Compute a 128-bit content key for each record of a flat code array.
 
-    Records with equal codes get equal keys. Two different records share a
-    key with a probability of about 2**-128 per pair (an estimate that treats
-    the two non-cryptographic hashes as independent random functions; the
-    length is part of the second), so keys stand in for the codes in
-    duplicate detection.
+    Records with equal codes get equal keys, and the length is part of the
+    second hash. Two different records share a key with a probability of
+    about 2**-128 per pair. That is an estimate which treats the two
+    non-cryptographic hashes as independent random functions. Keys therefore
+    stand in for the codes in duplicate detection.
 
     Parameters
     ----------

@@ -71,7 +71,7 @@ def format_value(value: float | None, digits: int = 4) -> str:
 
 
 def _sequence_keys(sequences: SequenceSet, hashed: bool = False) -> list[bytes]:
-    # Store records carry a content hash in place of their codes; when one side
+    # Store records carry a content hash in place of their codes. When one side
     # of a comparison has only hashes, the other side is hashed too.
     from bioseq.data.store_records import StoreRecords, hash_record_codes
 

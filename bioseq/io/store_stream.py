@@ -40,8 +40,8 @@ from bioseq.sequences import SequenceSet
 
 logger = logging.getLogger(__name__)
 
-#: Residues of codes read at a time (4 MiB) by :func:`iter_code_blocks`, and the most
-#: that one chunk of :func:`iter_store` holds unless a single record is longer.
+#: Residues of codes read at a time (4 MiB) by :func:`iter_code_blocks`, and the maximum
+#: that one chunk of :func:`iter_store` contains unless a single record is longer.
 DEFAULT_BLOCK_RESIDUES = 1 << 22
 
 
@@ -107,7 +107,7 @@ def iter_store(
 ) -> Iterator[SequenceSet]:
     """Read a store as sequence sets of up to ``chunk_size`` records, in store order.
 
-    Each chunk holds its own codes only, and a chunk ends early when its
+    Each chunk contains its own codes only, and a chunk ends early when its
     records reach ``max_residues`` residues (a longer record forms a chunk
     of its own), so memory is bounded whatever the record lengths. Every dataset is checked against its recorded CRC-32 as it
     streams past, and a mismatch raises after the last chunk, so a caller

@@ -7,7 +7,7 @@ returns it, :func:`read_training_records` reads its per-record arrays
 :class:`~bioseq.data.store_dataset.StoreDataset` and
 :class:`~bioseq.data.store_dataset.BlockBatchSampler`. The batches have
 the layout of the in-memory path (codes padded on the right to the input
-length, truncated as the input spec says), so the model, the training
+length, truncated by the input spec's rule), so the model, the training
 module, checkpoints and outputs are the same.
 """
 
@@ -35,7 +35,7 @@ def find_training_store(config: TrainConfig) -> Path | None:
     Only a single source that is an HDF5 store, without a ``CLASS=`` prefix
     and read with ``format`` auto or store, is read out of core. Several
     stores, or a store beside FASTA or tables, are read into memory, and the
-    log says so. The k-mer baseline (``kmer-logreg``) needs all codes for
+    log names the reason. The k-mer baseline (``kmer-logreg``) needs all codes for
     its k-mer counts, so it reads a store into memory too.
     """
     from bioseq.io.store_stream import find_single_store
@@ -69,6 +69,8 @@ def read_training_records(config: TrainConfig, path: Path) -> StoreRecords:
     # Reader options of FASTA and tables are checked as load_sequences checks them, then ignored.
     _check_options(loader)
     split = DataSource.parse(config.data.sources[0]).split
+    # NOTE: under DDP every rank reads the index and hashes the codes itself, so the
+    # hashing pass over the store runs once per rank.
     return read_store_records(path, split=split, **named)
 
 
