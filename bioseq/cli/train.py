@@ -93,6 +93,8 @@ def train(ctx: click.Context, config_path: Path | None, out: Path, overwrite: bo
 
     Values come from the defaults, then --config, then these flags.
     '--model kmer-logreg' fits the k-mer logistic-regression baseline instead.
+    A single HDF5 store as --data is read out of core: its codes stay on disk
+    and batches read them block by block.
 
     \b
     Example:
