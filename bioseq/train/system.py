@@ -96,6 +96,15 @@ class SequenceSystem(pl.LightningModule):
         self.model = model
         self.task = task
         self.spec = spec
+        if optimizer.lr is None:
+            # A config built directly, not through resolve_config, leaves the family default open.
+            from dataclasses import replace
+
+            from bioseq.models.registry import FAMILY_LEARNING_RATES
+
+            rates = [FAMILY_LEARNING_RATES[cls] for cls in type(model).__mro__
+                     if cls in FAMILY_LEARNING_RATES]
+            optimizer = replace(optimizer, lr=rates[0] if rates else 1e-3)
         self.optimizer_config = optimizer
         self.schedule_config = schedule
         if complement is not None:
