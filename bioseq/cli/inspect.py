@@ -65,9 +65,13 @@ def format_store_summary(summary: dict[str, Any]) -> str:
     lines.append(f"transforms     {transforms or 'none'}")
     lines.append(f"codes storage  chunks of {storage['chunk_residues']:,} residues, "
                  f"{storage['compression']} level {storage['compression_level']}")
+    from bioseq.io.store import source_digest
+
     for source in summary["sources"]:
+        algorithm, digest = source_digest(source)
+        shown = digest if len(digest) <= 16 else f"{digest[:16]}..."
         lines.append(f"source         {source['path']} ({source['size']:,} bytes, "
-                     f"sha256 {source['sha256'][:16]}...)")
+                     f"{algorithm} {shown})")
     for stale in summary["stale_sources"]:
         lines.append(f"STALE          {stale}; rebuild with bioseq preprocess --overwrite")
     return "\n".join(lines)

@@ -28,12 +28,16 @@ _PROGRESS_INTERVAL = 10.0
 @click.option("--compression-level", type=click.IntRange(0, 9), default=1, show_default=True,
               help="Deflate level of the codes: 0 stores them uncompressed, 1 uses Huffman "
                    "coding only (fastest, and smallest on residue codes), 2-9 general deflate.")
+@click.option("--source-digest", type=click.Choice(["crc32", "sha256"]), default="crc32",
+              show_default=True,
+              help="Digest recorded for each input file, to tell later when it changed: crc32 "
+                   "costs almost nothing, sha256 can be compared with published checksums.")
 @click.option("--chunk-records", type=click.IntRange(min=1), default=10_000, show_default=True,
               help="Records read and written per step; memory grows with this times the "
                    "record length.")
 @data_options
 def preprocess(inputs: tuple[str, ...], out: Path, overwrite: bool, compression_level: int,
-               chunk_records: int, **data_kwargs: Any) -> None:
+               source_digest: str, chunk_records: int, **data_kwargs: Any) -> None:
     """Encode INPUT... (FASTA, CSV/TSV, gzip or stores) once into the HDF5 store OUT.
 
     Inputs take the same [SPLIT:][CLASS=]PATH forms and data options as
@@ -55,7 +59,7 @@ def preprocess(inputs: tuple[str, ...], out: Path, overwrite: bool, compression_
     summary = write_store(out, log_progress(batches, started), sources=input_paths,
                           overwrite=overwrite, compression_level=compression_level,
                           metadata={"reader_options": _json_safe(arguments)},
-                          positive_class=positive_class)
+                          positive_class=positive_class, source_digest=source_digest)
     logger.info(
         "stored %d records (%d residues) in %s in %.1f s; classes: %s; splits: %s",
         summary["n_sequences"], summary["n_residues"], out, time.monotonic() - started,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import socket
+import zlib
 from pathlib import Path
 
 import h5py
@@ -138,7 +139,22 @@ def test_attributes_record_format_and_sources(tmp_path):
         assert handle["codes"].compression == "gzip"
     record = summary["sources"][0]
     assert record["size"] == len(b">a\nACGT\n")
+    assert record["crc32"] == format(zlib.crc32(b">a\nACGT\n"), "08x")
+    assert "sha256" not in record
+
+
+def test_sha256_source_digest_on_request(tmp_path):
+    source = tmp_path / "in.fa"
+    source.write_text(">a\nACGT\n")
+    data = SequenceSet.from_strings(["ACGT"], ids=["a"])
+    summary = write_store(tmp_path / "a.h5", [data], sources=[source], source_digest="sha256")
+    record = summary["sources"][0]
     assert record["sha256"] == hashlib.sha256(b">a\nACGT\n").hexdigest()
+    assert "crc32" not in record
+    # A changed source is found through the digest the store recorded.
+    source.write_text(">a\nACGA\n")
+    with pytest.raises(StoreError, match=r"in\.fa \(size 8 -> 8 bytes, sha256 changed\)"):
+        open_store(tmp_path / "a.h5").close()
 
 
 def test_existing_store_rejected_without_overwrite(tmp_path):
