@@ -35,7 +35,10 @@ Format rules:
 
 from __future__ import annotations
 
+import io
 import logging
+import mmap
+import os
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -283,8 +286,18 @@ def _truncated(path: Path, n_records: int, error: TruncatedInputError) -> Trunca
     )
 
 
-def _read_whole(stream: BinaryIO, path: Path) -> bytes:
-    """Read the rest of a stream in one call; on truncation, report how many records were complete."""
+def _read_whole(stream: BinaryIO, path: Path) -> bytes | mmap.mmap:
+    """Read the rest of a stream in one call; on truncation, report how many records were complete.
+
+    A plain file is mapped into memory instead of copied: the kernel reads it
+    once either way, and mapping skips a copy of the whole file.
+    """
+    if isinstance(stream, io.BufferedReader) and stream.tell() == 0:
+        try:
+            if os.fstat(stream.fileno()).st_size > 0:
+                return mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError):  # not mappable (a pipe, say): read it instead
+            pass
     try:
         return read_block(stream, -1, path)
     except TruncatedInputError as error:
@@ -340,8 +353,8 @@ def _iter_blocks(path: Path, opts: FastaOptions, whole: bool = False) -> Iterato
                     pending = data
                     continue
                 first = False
-                if data.startswith(UTF8_BOM):
-                    data = data[len(UTF8_BOM):]
+                if data[: len(UTF8_BOM)] == UTF8_BOM:
+                    data = memoryview(data)[len(UTF8_BOM):]
                     transforms["bom_removed"] += 1
                 alphabet = _prepare(path, data, opts)
             if block and not whole:
@@ -368,9 +381,9 @@ def _iter_blocks(path: Path, opts: FastaOptions, whole: bool = False) -> Iterato
         raise FastaFormatError(f"{path}: 0 FASTA records in {n_bytes} bytes")
 
 
-def _prepare(path: Path, head: bytes, opts: FastaOptions) -> Alphabet:
+def _prepare(path: Path, head: bytes | memoryview | mmap.mmap, opts: FastaOptions) -> Alphabet:
     """Check the layout and choose the alphabet from the first records."""
-    records = head_records(head[:HEAD_BYTES])
+    records = head_records(bytes(head[:HEAD_BYTES]))
     if opts.layout == "standard" and looks_three_line(records):
         raise FastaFormatError(
             f"{path}: every record has a sequence line and a second line of the same length "
