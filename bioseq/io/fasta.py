@@ -456,12 +456,18 @@ class _SeenIds:
         """Return which ``hashes`` were seen before and the header line of each (0 if not)."""
         found = np.zeros(len(hashes), dtype=bool)
         lines = np.zeros(len(hashes), dtype=np.int64)
+        if not self.runs or not len(hashes):
+            return found, lines
+        # Sorted queries walk each run in order: numpy's search starts from the previous
+        # key's position, so the large runs are read almost sequentially, not at random.
+        order = np.argsort(hashes)
+        queries = hashes[order]
         for run_hashes, run_lines in self.runs:
-            position = np.searchsorted(run_hashes, hashes)
+            position = np.searchsorted(run_hashes, queries)
             np.minimum(position, len(run_hashes) - 1, out=position)
-            hit = run_hashes[position] == hashes
-            lines[hit] = run_lines[position[hit]]
-            found |= hit
+            hit = run_hashes[position] == queries
+            lines[order[hit]] = run_lines[position[hit]]
+            found[order[hit]] = True
         return found, lines
 
     def contains(self, value: int) -> bool:
