@@ -20,6 +20,10 @@ Parts:
     Samples/s of a CPU training loop (one-hot on the batch, forward, loss,
     backward, Adam) fed by the in-memory loader and by the store loader, and
     the store loader alone.
+``run``
+    Samples/s and peak RSS of bioseq's whole training run (``train_run``,
+    what ``bioseq train`` calls) from the store out of core beside the same
+    run on the store read into memory, each in a fresh process.
 
 Usage::
 
@@ -290,6 +294,28 @@ def phase_compression(n_residues: int) -> dict:
     return {"residues": n_residues, "rows": rows}
 
 
+def phase_run(store: str, mode: str, epochs: int, model_name: str) -> dict:
+    """Run bioseq's whole training run from the store out of core, or from the store read whole.
+
+    The timer covers reading (the index and hashes, or every code), the
+    epochs, validation, test scoring and the outputs.
+    """
+    from bioseq.io.store import read_store
+    from bioseq.train.config import resolve_config
+    from bioseq.train.run import train_run
+
+    config = resolve_config(overrides={
+        "data": {"sources": [store]}, "model": {"name": model_name},
+        "trainer": {"epochs": epochs, "batch_size": 64, "accelerator": "cpu", "seed": 0}})
+    out = Path(store).with_name(f"run_{mode}")
+    start = time.perf_counter()
+    seqset = read_store(store) if mode == "memory" else None
+    result = train_run(config, out, seqset)
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "samples": result.manifest["split_sizes"]["train"] * epochs,
+            "mode": result.manifest["data_loading"]["mode"]}
+
+
 PHASES = {
     "reader": phase_reader,
     "preprocess": phase_preprocess,
@@ -297,6 +323,7 @@ PHASES = {
     "pyfastx": phase_pyfastx,
     "train": phase_train,
     "compression": phase_compression,
+    "run": phase_run,
 }
 
 
@@ -333,7 +360,10 @@ def main() -> None:
     parser.add_argument("--train-records", type=int, default=20_000)
     parser.add_argument("--model", default="cnn", help="registry model for the training part")
     parser.add_argument("--steps", type=int, default=60, help="timed training steps")
-    parser.add_argument("--parts", default="compression,preprocess,read,train")
+    parser.add_argument("--run-records", type=int, default=5_000,
+                        help="records of the store that the run part trains on")
+    parser.add_argument("--run-epochs", type=int, default=1)
+    parser.add_argument("--parts", default="compression,preprocess,read,train,run")
     parser.add_argument("--repeats", type=int, default=3, help="alternating runs of each timing")
     parser.add_argument("--keep", action="store_true", help="keep the generated files")
     parser.add_argument("--phase", nargs="+", help=argparse.SUPPRESS)
@@ -394,6 +424,22 @@ def main() -> None:
         results["loader_store"] = trained["loader"]
         results["train_model"] = {"name": args.model, "steps": args.steps}
 
+    if "run" in parts:
+        run_fasta = work / f"run_{args.run_records}.fa"
+        run_store = work / f"run_{args.run_records}.h5"
+        if not run_store.exists():
+            generate_fasta(run_fasta, args.run_records, 1000, seed=3)
+            _write_labelled_store(run_fasta, run_store)
+        runs = {"store": [], "memory": []}
+        for _ in range(args.repeats):
+            for mode in runs:
+                runs[mode].append(run_phase("run", run_store, mode, args.run_epochs, args.model))
+        results["run"] = {mode: min(values, key=lambda run: run["seconds"])
+                          for mode, values in runs.items()}
+        results["run"]["setup"] = {"records": args.run_records, "epochs": args.run_epochs,
+                                   "model": args.model,
+                                   "all_seconds": {mode: [round(run["seconds"], 1) for run in values]
+                                                   for mode, values in runs.items()}}
     (work / "results.json").write_text(json.dumps(results, indent=2))
     print(format_report(results))
     if not args.keep:
@@ -490,6 +536,25 @@ def format_report(results: dict) -> str:
             f"{rate['loader'] / rate['store']:.0f}x the store-fed training rate | "
             f"{cpu_rate['loader']:.0f} | {cpu_rate['loader'] / cpu_rate['store']:.0f}x |",
         ]
+    if "run" in results:
+        run, setup = results["run"], results["run"]["setup"]
+        rate = {mode: run[mode]["samples"] / run[mode]["seconds"] for mode in ("store", "memory")}
+        lines += [
+            "",
+            f"Whole training run (train_run, as bioseq train), model {setup['model']}, "
+            f"{setup['records']:,} x 1,000 bp, {setup['epochs']} epoch(s), batch 64, CPU, "
+            f"best of {len(setup['all_seconds']['store'])} alternating runs:",
+            "",
+            "| data path | seconds | train samples/s | ratio to in-memory | peak RSS (MB) |",
+            "|---|---|---|---|---|",
+        ]
+        for mode, label in (("memory", "store read whole (in memory)"),
+                            ("store", "store out of core")):
+            lines.append(f"| {label} | {run[mode]['seconds']:.1f} | {rate[mode]:.0f} | "
+                         f"{rate[mode] / rate['memory']:.2f} | "
+                         f"{run[mode]['peak_rss_bytes'] / 1e6:.0f} |")
+        lines.append("")
+        lines.append(f"Seconds of every run: {setup['all_seconds']}")
     return "\n".join(lines)
 
 
