@@ -37,7 +37,7 @@ def write_fasta(path: Path, n: int = 160, *, splits: bool = True, seed: int = 0,
     """Write motif sequences with ``label=`` (and ``split=``) header fields.
 
     The first ``repeat`` sequences occur once more at the end of the file,
-    with the same label, so the file holds exact duplicates.
+    with the same label, so the file contains exact duplicates.
     """
     sequences, labels = motif_sequences(n, 40, seed)
     names = ["absent", "present"]

@@ -1,4 +1,4 @@
-"""The store path of train, predict and evaluate never holds a store's codes whole.
+"""The store path of train, predict and evaluate never keeps a store's codes in memory whole.
 
 A child process runs each command on a small store and then on a store with
 200 MB of codes. Before each run it resets the kernel's peak-RSS mark
