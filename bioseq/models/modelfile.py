@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import pickle
 import re
@@ -100,7 +101,7 @@ def save_model(path: str | os.PathLike[str], model: nn.Module, metadata: dict[st
             "build models with bioseq.models.registry.get_model"
         )
     record = {
-        **metadata,
+        **_without_nan(metadata),
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
         "bioseq_version": __version__,
@@ -120,6 +121,21 @@ def save_model(path: str | os.PathLike[str], model: nn.Module, metadata: dict[st
     write_atomically(path, payload)
     logger.info("saved model %s (%s) to %s", model.model_name, type(model).__name__, path)
     return path
+
+
+def _without_nan(value: Any) -> Any:
+    """Replace NaN and infinite floats by None, inside dicts, lists and tuples.
+
+    An undefined metric (AUROC of a one-class validation split, say) is NaN in
+    the training log; the model file records it as null, which JSON can hold.
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _without_nan(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_without_nan(item) for item in value]
+    return value
 
 
 def write_atomically(path: Path, payload: bytes) -> None:

@@ -125,6 +125,17 @@ def test_save_replaces_without_leftovers(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.safetensors"]
 
 
+def test_undefined_metrics_saved_as_null(tmp_path):
+    # A one-class validation split leaves AUROC undefined (NaN); the model is still saved.
+    model = get_model("deepbind", n_outputs=1)
+    metrics = {"val_auroc": float("nan"), "val_loss": 0.5, "curve": [1.0, float("inf")]}
+    path = save_model(tmp_path / "m.safetensors", model, {"final_metrics": metrics})
+    saved = read_model_metadata(path)["final_metrics"]
+    assert saved["val_auroc"] is None
+    assert saved["val_loss"] == 0.5
+    assert saved["curve"] == [1.0, None]
+
+
 def test_save_rejects_unserialisable_metadata(tmp_path):
     model = get_model("deepbind", n_outputs=1)
     path = tmp_path / "m.safetensors"
