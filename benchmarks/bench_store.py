@@ -97,7 +97,10 @@ def _warm_up(fasta: str, store: bool) -> None:
     from bioseq.io.fasta import iter_fasta
     from bioseq.io.store import write_store
 
-    with open(fasta, "rb") as handle:
+    from bioseq.io.compression import open_binary
+
+    # The decompressed head, so that a gzip input warms up on plain text too.
+    with open_binary(fasta) as handle:
         head = handle.read(1 << 16)
     with tempfile.TemporaryDirectory() as folder:
         sample = Path(folder) / "head.fa"
