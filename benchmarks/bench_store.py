@@ -277,6 +277,7 @@ def phase_compression(n_residues: int) -> dict:
         except ImportError:
             pass
         for label, coder in coders:
+            coder(codes[:chunk])  # load compiled kernels before the timer starts
             start = time.perf_counter()
             with h5py.File(path, "w") as handle:
                 dataset = handle.create_dataset("codes", shape=(n_residues,), dtype=np.uint8,
@@ -286,10 +287,12 @@ def phase_compression(n_residues: int) -> dict:
                     block = codes[first : first + chunk]
                     dataset.id.write_direct_chunk((first,), coder(block))
             write = time.perf_counter() - start
-            start = time.perf_counter()
-            with h5py.File(path, "r") as handle:
-                read_codes(path, handle["codes"], 0, n_residues)
-            read = time.perf_counter() - start
+            read = float("inf")
+            for _ in range(3):  # best of three: the first read also pays one-off set-up
+                start = time.perf_counter()
+                with h5py.File(path, "r") as handle:
+                    read_codes(path, handle["codes"], 0, n_residues)
+                read = min(read, time.perf_counter() - start)
             rows.append({"setting": label, "chunk": chunk, "write_s": write, "read_s": read,
                          "ratio": n_residues / path.stat().st_size})
     finally:
