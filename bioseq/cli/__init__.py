@@ -78,7 +78,7 @@ def describe_os_error(error: OSError) -> str:
     """Return a one-line message for an operating-system error: path, reason, what to do."""
     reason = error.strerror or str(error) or type(error).__name__
     if error.filename is None:
-        return f"file operation failed: {reason}; check the output paths and permissions"
+        return f"file operation failed: {reason}; check the input and output paths and permissions"
     paths = str(error.filename)
     if error.filename2 is not None:
         paths += f" -> {error.filename2}"

@@ -60,12 +60,34 @@ def preprocess(inputs: tuple[str, ...], out: Path, overwrite: bool, compression_
                           overwrite=overwrite, compression_level=compression_level,
                           metadata={"reader_options": _json_safe(arguments)},
                           positive_class=positive_class, source_digest=source_digest)
+    if not summary["task"]:
+        _warn_unused_header_fields(sources)
     logger.info(
         "stored %d records (%d residues) in %s in %.1f s; classes: %s; splits: %s",
         summary["n_sequences"], summary["n_residues"], out, time.monotonic() - started,
         summary["class_names"], summary["split_names"],
     )
     click.echo(str(out))
+
+
+def _warn_unused_header_fields(sources: list[str]) -> None:
+    """Warn when an unlabelled store came from FASTA headers that carry key=value fields."""
+    from bioseq.io.compression import open_binary
+    from bioseq.io.load import DataSource, detect_format
+
+    for spec in sources:
+        source = DataSource.parse(spec)
+        if source.class_name is not None or detect_format(source.path) != "fasta":
+            continue
+        with open_binary(source.path) as stream:
+            header = stream.readline(1 << 16).decode("utf-8", errors="replace")
+        keys = [token.split("=", 1)[0] for token in header.split()[1:] if "=" in token]
+        if keys:
+            logger.warning(
+                "%s: the store holds no labels, but the FASTA headers carry fields %s; to store "
+                "one as labels, rerun with --label-field %s --classes A,B (the class names)",
+                source.path, ", ".join(keys), keys[0])
+            return
 
 
 def check_inputs(sources: list[str], out: Path, overwrite: bool) -> list[Path]:

@@ -142,7 +142,7 @@ def plan_layout(
         raise SequenceError(
             f"{_first_record(ids, lengths, too_long)} residues long, more than the input length "
             f"{target}{_others(ids, lengths, too_long)}; pass truncate='right', 'left' or "
-            "'center' (CLI --truncate) to cut such records, or tile them (CLI --tile)"
+            "'center' (CLI --truncate) to cut such records"
         )
     if too_short.size and length is not None and pad is None:
         raise SequenceError(

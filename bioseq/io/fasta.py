@@ -231,7 +231,10 @@ def iter_fasta(
         raise ConfigError("duplicates='last' needs the whole file; use read_fasta or another policy")
     wants_labels = labels and opts.header is not None and opts.header.label_from is not None
     if wants_labels and classes is None and task != "regression":
-        raise ConfigError("streaming labels from FASTA headers needs declared classes (classes=[...])")
+        raise ConfigError(
+            f"{path}: labels from FASTA headers are read in a stream here, so the classes must "
+            "be declared before the first record: pass --classes A,B (classes=['A', 'B'])"
+        )
     seen = _SeenIds()
     pending: list[Block] = []
     n_pending = 0

@@ -144,6 +144,7 @@ def _train(
 
     started = time.time()
     settings = config.trainer
+    store = None
     if seqset is None:
         store = find_training_store(config)
         if store is not None:
@@ -156,8 +157,16 @@ def _train(
             "bioseq never trains on an empty set"
         )
     if seqset.labels is None or seqset.task is None:
+        sources = ', '.join(seqset.sources) or 'in memory'
+        if store is not None or isinstance(seqset, StoreRecords):
+            raise LabelError(
+                f"the store {sources} holds no labels, and label options do not apply to a "
+                "store; rebuild it with labels, for example bioseq preprocess INPUT... "
+                "--label-column NAME, or --label-field NAME --classes A,B for FASTA headers, "
+                "or CLASS=PATH inputs"
+            )
         raise LabelError(
-            f"the training data ({', '.join(seqset.sources) or 'in memory'}) have no labels; "
+            f"the training data ({sources}) have no labels; "
             "pass --label-column, --label-field or one file per class (CLASS=PATH)"
         )
     logger.info("read %d records (%s task, classes %s)", len(seqset), seqset.task,

@@ -114,7 +114,7 @@ def test_iter_sequences_class_sources(tmp_path):
 
 def test_iter_sequences_header_labels_need_classes(tmp_path):
     path = write(tmp_path, "k.fa", ">a class=x\nAC\n")
-    with pytest.raises(ConfigError, match=r"needs declared classes"):
+    with pytest.raises(ConfigError, match=r"classes must be declared before the first record: pass --classes"):
         list(iter_sequences(path, label_field="class"))
     chunks = list(iter_sequences(path, label_field="class", classes="x,y"))
     assert chunks[0].labels.tolist() == [0]

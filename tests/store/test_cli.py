@@ -258,3 +258,26 @@ def test_store_accepted_by_train_evaluate_predict(tmp_path, labelled_csv):
     described = run("inspect", str(tmp_path / "run" / "model.safetensors"))
     assert described.returncode == 0, described.stderr
     assert json.loads(described.stdout)["class_names"] == ["neg", "pos"]
+
+
+def test_unlabelled_fasta_store_warns_and_train_says_rebuild(tmp_path):
+    fasta = tmp_path / "headers.fa"
+    fasta.write_text("".join(f">r{i} label={'pos' if i % 2 else 'neg'}\nACGTACGTAC\n"
+                             for i in range(20)))
+    store = tmp_path / "headers.h5"
+    made = run("-q", "preprocess", str(fasta), "--out", str(store))
+    assert made.returncode == 0, made.stderr
+    # The store is written, but the user hears that the header labels were not kept.
+    assert "the store holds no labels, but the FASTA headers carry fields label" in made.stderr
+    assert "--label-field label --classes" in made.stderr
+
+    trained = run("-q", "train", "--data", str(store), "--epochs", "1",
+                  "--out", str(tmp_path / "run"))
+    assert trained.returncode == 1
+    assert "headers.h5 holds no labels" in trained.stderr
+    assert "rebuild it with labels" in trained.stderr
+
+    labelled = run("-q", "preprocess", str(fasta), "--label-field", "label", "--classes",
+                   "neg,pos", "--out", str(tmp_path / "labelled.h5"))
+    assert labelled.returncode == 0, labelled.stderr
+    assert "holds no labels" not in labelled.stderr
