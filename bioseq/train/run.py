@@ -115,6 +115,13 @@ def train_run(
     handler = _attach_log_file(out / "train.log") if _is_rank_zero() else None
     try:
         return _train(config, out, seqset, list(callbacks), progress_bar)
+    except Exception as error:
+        if handler is not None:
+            # The run folder's log says why the run stopped; the console shows the same line.
+            handler.handle(logging.makeLogRecord({
+                "name": "bioseq.train.run", "levelno": logging.ERROR, "levelname": "ERROR",
+                "msg": "run failed: %s", "args": (error,)}))
+        raise
     finally:
         if handler is not None:
             logging.getLogger("bioseq").removeHandler(handler)

@@ -103,6 +103,10 @@ def test_unlabelled_data_rejected(tmp_path: Path) -> None:
     data = SequenceSet.from_strings(["ACGT", "ACGA"])
     with pytest.raises(LabelError, match="have no labels"):
         train_run(_config(), tmp_path / "run", data)
+    # The run folder's log records why the run stopped.
+    log = (tmp_path / "run" / "train.log").read_text()
+    assert "ERROR bioseq.train.run: run failed: the training data" in log
+    assert "have no labels" in log
 
 
 def test_rc_augment_rejects_protein(tmp_path: Path) -> None:
