@@ -64,6 +64,12 @@ class LazyGroup(click.Group):
             # A reader such as `head` closed stdout early: stop quietly, as Unix tools do.
             sys.stderr.close()
             ctx.exit(141)
+        except KeyboardInterrupt:
+            # Ctrl-C: one line and the shell's code for SIGINT (128 + 2), as train reports.
+            click.echo(f"Error: bioseq {ctx.invoked_subcommand or ''} interrupted; outputs are "
+                       "written to temporary files and renamed when complete, so no partial "
+                       "output was left", err=True)
+            ctx.exit(130)
         except OSError as error:
             # Unwritable outputs and unreadable inputs that no command turned into a
             # BioseqError get one line with the path and the reason (traceback with -v).

@@ -281,3 +281,30 @@ def test_unlabelled_fasta_store_warns_and_train_says_rebuild(tmp_path):
                    "neg,pos", "--out", str(tmp_path / "labelled.h5"))
     assert labelled.returncode == 0, labelled.stderr
     assert "holds no labels" not in labelled.stderr
+
+
+@pytest.mark.slow
+def test_interrupted_preprocess_exits_130_without_output(tmp_path):
+    fasta = tmp_path / "big.fa"
+    write_random_fasta(fasta, 100_000, 1000)
+    out = tmp_path / "enc.h5"
+    # A child inherits an ignored SIGINT from some shells; restore the default handler.
+    process = subprocess.Popen([str(BIOSEQ), "-q", "preprocess", str(fasta), "--out", str(out),
+                                "--chunk-records", "2000"], stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        partial = find_partial_files(out)
+        if partial and partial[0].exists() and partial[0].stat().st_size > 4 << 20:
+            break
+        time.sleep(0.01)
+    assert process.poll() is None, "preprocess ended before the interrupt; use a larger input"
+
+    os.kill(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert "bioseq preprocess interrupted" in stderr
+    assert "Aborted" not in stderr
+    assert not out.exists()
+    # Unlike SIGKILL, an interrupt lets the writer delete its temporary file.
+    assert find_partial_files(out) == []
