@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import logging
 import time
 from dataclasses import dataclass
@@ -151,6 +152,9 @@ def _train(
 
     started = time.time()
     settings = config.trainer
+    finished = _finished_run(out, settings.resume, settings.epochs)
+    if finished is not None:
+        return finished
     store = None
     if seqset is None:
         store = find_training_store(config)
@@ -409,6 +413,29 @@ def _checkpoint_io() -> Any:
     from bioseq.train.checkpoint import AtomicCheckpointIO
 
     return AtomicCheckpointIO()
+
+
+def _finished_run(out: Path, resume: str | None, epochs: int) -> RunResult | None:
+    """Return the run in ``out`` when ``--resume auto`` finds it already finished, else None.
+
+    Resuming a finished run has nothing to train, and writing the outputs again
+    would replace the manifest's record of the real run (its time, for one).
+    """
+    manifest_path = out / "manifest.json"
+    model_path = out / "model.safetensors"
+    if resume != "auto" or not manifest_path.is_file() or not model_path.is_file():
+        return None
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except (OSError, ValueError):
+        return None
+    if int(manifest.get("epochs_run") or 0) < epochs:
+        return None
+    logger.info("%s already finished %d of %d epochs; nothing to resume, outputs left as they are",
+                out, manifest["epochs_run"], epochs)
+    metrics = {**(manifest.get("final_metrics") or {}),
+               **{f"test_{k}": v for k, v in (manifest.get("test_metrics") or {}).items()}}
+    return RunResult(out, model_path, metrics, manifest)
 
 
 def _resume_path(resume: str | None, checkpoints: Path) -> Path | None:

@@ -43,6 +43,18 @@ def test_existing_run_rejected(finished_run: tuple[Path, Path]) -> None:
     assert (out / "checkpoints" / "last.ckpt").read_bytes() == before
 
 
+def test_resume_of_finished_run_changes_nothing(finished_run: tuple[Path, Path]) -> None:
+    data, out = finished_run
+    files = ("manifest.json", "model.safetensors", "metrics.csv", "checkpoints/last.ckpt")
+    before = {name: (out / name).read_bytes() for name in files}
+    result = run_bioseq(["-v", "train", "--data", str(data), *TINY, "--epochs", "1",
+                         "--resume", "auto", "--out", str(out)], timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "already finished 1 of 1 epochs; nothing to resume" in result.stderr
+    for name, content in before.items():
+        assert (out / name).read_bytes() == content, name
+
+
 def test_resume_and_overwrite_contradict(finished_run: tuple[Path, Path]) -> None:
     data, out = finished_run
     result = run_bioseq(["-q", "train", "--data", str(data), *TINY, "--epochs", "1",
