@@ -345,7 +345,10 @@ def _iter_blocks(path: Path, opts: FastaOptions, whole: bool = False) -> Iterato
                 try:
                     block = read_block(stream, BLOCK_BYTES, path)
                 except TruncatedInputError as error:
-                    raise _truncated(path, n_records, error) from error.__cause__
+                    # The block that failed is lost with the error, so the records before the
+                    # break are counted again in small reads.
+                    complete = max(n_records, _complete_records(path))
+                    raise _truncated(path, complete, error) from error.__cause__
             n_bytes += len(block)
             data = pending + block if pending else block
             transforms: Counter = Counter()

@@ -404,6 +404,17 @@ def test_truncated_gzip_counts_complete_records(tmp_path):
     assert 0 < complete < 5000
 
 
+def test_truncated_gzip_streamed_counts_complete_records(tmp_path):
+    # A file shorter than one read block: the streaming reader fails on its first block.
+    text = "".join(f">r{i}\n{'ACGT' * 50}\n" for i in range(2000)).encode()
+    packed = gzip.compress(text, compresslevel=1)
+    cut = write(tmp_path, "half.fa.gz", packed[: len(packed) // 2])
+    with pytest.raises(EOFError, match=r"half\.fa\.gz: .*after \d+ complete records") as caught:
+        list(iter_fasta(cut, chunk_size=100))
+    complete = int(str(caught.value).split("after ")[1].split(" ")[0])
+    assert 0 < complete < 2000
+
+
 def test_all_records_dropped_is_error(tmp_path):
     path = write(tmp_path, "e.fa", ">a\n>b\n")
     with pytest.raises(FastaFormatError, match=r"e\.fa: no records left after dropping 2"):
