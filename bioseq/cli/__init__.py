@@ -54,12 +54,6 @@ class LazyGroup(click.Group):
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
-        except BioseqError as error:
-            verbose = (ctx.obj or {}).get("verbosity", 0) > 0
-            if verbose:
-                logging.getLogger("bioseq").exception("failed")
-            click.echo(f"Error: {error}", err=True)
-            ctx.exit(1)
         except BrokenPipeError:
             # A reader such as `head` closed stdout early: stop quietly, as Unix tools do.
             sys.stderr.close()
@@ -70,13 +64,13 @@ class LazyGroup(click.Group):
                        "written to temporary files and renamed when complete, so no partial "
                        "output was left", err=True)
             ctx.exit(130)
-        except OSError as error:
-            # Unwritable outputs and unreadable inputs that no command turned into a
-            # BioseqError get one line with the path and the reason (traceback with -v).
-            verbose = (ctx.obj or {}).get("verbosity", 0) > 0
-            if verbose:
+        except (BioseqError, OSError) as error:
+            # One line; the traceback only with -v. Unwritable outputs and unreadable inputs
+            # that no command turned into a BioseqError get the path and the reason.
+            if (ctx.obj or {}).get("verbosity", 0) > 0:
                 logging.getLogger("bioseq").exception("failed")
-            click.echo(f"Error: {describe_os_error(error)}", err=True)
+            message = str(error) if isinstance(error, BioseqError) else describe_os_error(error)
+            click.echo(f"Error: {message}", err=True)
             ctx.exit(1)
 
 
