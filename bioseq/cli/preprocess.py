@@ -84,8 +84,8 @@ def _warn_unused_header_fields(sources: list[str]) -> None:
         keys = [token.split("=", 1)[0] for token in header.split()[1:] if "=" in token]
         if keys:
             logger.warning(
-                "%s: the store holds no labels, but the FASTA headers carry fields %s; to store "
-                "one as labels, rerun with --label-field %s --classes A,B (the class names)",
+                "%s: the store contains no labels, but the FASTA headers carry fields %s; to "
+                "store one as labels, rerun with --label-field %s --classes A,B (the class names)",
                 source.path, ", ".join(keys), keys[0])
             return
 

@@ -163,7 +163,7 @@ def _count_sparse(codes, offsets, k, stride, n_letters, size, canonical, buffer_
 
     Rows are split into ``n_blocks`` blocks of consecutive rows. A block's
     rows are written one after the other from the buffer start of its first
-    row, so only the blocks, not the rows, need moving afterwards; the number
+    row, so only the blocks, not the rows, need moving afterwards. The number
     of entries of each row goes to ``n_unique``. A row never needs more than
     its own buffer part (``buffer_start[i]`` to ``buffer_start[i + 1]``), and
     it starts at or before that part, so it never overwrites a later row.

@@ -49,7 +49,7 @@ def _one_vs_rest(y_true: np.ndarray, class_names: list[str],
                  positive_index: int | None) -> list[tuple[int, str, np.ndarray]]:
     """List ``(column, name, is_positive)`` for each curve to draw.
 
-    ``y_true`` holds class indices ``(N,)``, or a multilabel indicator matrix
+    ``y_true`` contains class indices ``(N,)``, or a multilabel indicator matrix
     ``(N, C)`` whose columns are the labels.
     """
     if positive_index is not None:

@@ -127,7 +127,7 @@ def _without_nan(value: Any) -> Any:
     """Replace NaN and infinite floats by None, inside dicts, lists and tuples.
 
     An undefined metric (AUROC of a one-class validation split, say) is NaN in
-    the training log; the model file records it as null, which JSON can hold.
+    the training log. JSON has no NaN, so the model file records it as null.
     """
     if isinstance(value, float) and not math.isfinite(value):
         return None

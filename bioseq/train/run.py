@@ -118,7 +118,7 @@ def train_run(
         return _train(config, out, seqset, list(callbacks), progress_bar)
     except Exception as error:
         if handler is not None:
-            # The run folder's log says why the run stopped; the console shows the same line.
+            # The run folder's log records why the run stopped, as the console does.
             handler.handle(logging.makeLogRecord({
                 "name": "bioseq.train.run", "levelno": logging.ERROR, "levelname": "ERROR",
                 "msg": "run failed: %s", "args": (error,)}))
@@ -171,7 +171,7 @@ def _train(
         sources = ', '.join(seqset.sources) or 'in memory'
         if store is not None or isinstance(seqset, StoreRecords):
             raise LabelError(
-                f"the store {sources} holds no labels, and label options do not apply to a "
+                f"the store {sources} contains no labels, and label options do not apply to a "
                 "store; rebuild it with labels, for example bioseq preprocess INPUT... "
                 "--label-column NAME, or --label-field NAME --classes A,B for FASTA headers, "
                 "or CLASS=PATH inputs"

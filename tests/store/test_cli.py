@@ -265,22 +265,22 @@ def test_unlabelled_fasta_store_warns_and_train_says_rebuild(tmp_path):
     fasta.write_text("".join(f">r{i} label={'pos' if i % 2 else 'neg'}\nACGTACGTAC\n"
                              for i in range(20)))
     store = tmp_path / "headers.h5"
-    made = run("-q", "preprocess", str(fasta), "--out", str(store))
-    assert made.returncode == 0, made.stderr
+    preprocessed = run("-q", "preprocess", str(fasta), "--out", str(store))
+    assert preprocessed.returncode == 0, preprocessed.stderr
     # The store is written, but the user hears that the header labels were not kept.
-    assert "the store holds no labels, but the FASTA headers carry fields label" in made.stderr
-    assert "--label-field label --classes" in made.stderr
+    assert "the store contains no labels, but the FASTA headers carry fields label" in preprocessed.stderr
+    assert "--label-field label --classes" in preprocessed.stderr
 
     trained = run("-q", "train", "--data", str(store), "--epochs", "1",
                   "--out", str(tmp_path / "run"))
     assert trained.returncode == 1
-    assert "headers.h5 holds no labels" in trained.stderr
+    assert "headers.h5 contains no labels" in trained.stderr
     assert "rebuild it with labels" in trained.stderr
 
     labelled = run("-q", "preprocess", str(fasta), "--label-field", "label", "--classes",
                    "neg,pos", "--out", str(tmp_path / "labelled.h5"))
     assert labelled.returncode == 0, labelled.stderr
-    assert "holds no labels" not in labelled.stderr
+    assert "contains no labels" not in labelled.stderr
 
 
 @pytest.mark.slow

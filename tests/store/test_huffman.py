@@ -43,7 +43,7 @@ def test_zlib_and_isal_inflate_the_stream(name):
     assert isal_zlib.decompress(stream) == chunk.tobytes()
 
 
-def test_uniform_dna_is_coded_in_two_and_a_quarter_bits_a_base():
+def test_uniform_dna_size_near_entropy():
     chunk = RNG.integers(0, 4, 1 << 20, dtype=np.uint8)
     size = len(compress_huffman(chunk))
     # Four equally common values and the end-of-block symbol: the best complete code gives
