@@ -44,7 +44,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 from bioseq.alphabet import PAD_CODE
 from bioseq.encode.codes import PadSide, TruncateSide
 from bioseq.errors import SequenceError, StoreError
-from bioseq.io.store import StaleAction, Store, open_store, read_codes, read_dataset
+from bioseq.io.store import StaleAction, Store, open_store, read_codes, read_dataset, read_text
 
 #: Records per block: the unit that one HDF5 read fetches (about 4 MB at 1 kb a record).
 DEFAULT_BLOCK_RECORDS = 4096
@@ -179,7 +179,7 @@ class StoreDataset(Dataset):
         last = min(first + self.block_records, self.n_records)
         start, stop = int(self.offsets[first]), int(self.offsets[last])
         codes = read_codes(self.path, store.handle["codes"], start, stop)
-        ids = read_dataset(self.path, store.handle["ids"], slice(first, last))
+        ids = read_text(self.path, store.handle, "ids", first, last)
         self._cache[block] = (codes, ids)
         while len(self._cache) > self.cache_blocks:
             self._cache.popitem(last=False)

@@ -234,7 +234,7 @@ def read_store_records(
         offsets = read_checked_offsets(store)
         handle = store.handle
         ids = store.ids()
-        store.verify("ids", ids)
+        store.verify("id_text", ids)
         stored_labels = None
         if labels and store.has_labels:
             stored_labels = read_dataset(store_path, handle["labels"])

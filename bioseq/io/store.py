@@ -8,8 +8,13 @@ version :data:`FORMAT_VERSION`:
     :data:`CODE_CHUNK` residues compressed with deflate (gzip filter).
 ``offsets``
     ``(N + 1,)`` int64; sequence ``i`` is ``codes[offsets[i]:offsets[i + 1]]``.
-``ids`` and ``descriptions``
-    ``(N,)`` UTF-8 variable-length strings, read back as ``str``.
+``id_text`` and ``id_offsets``
+    Record ids: ``id_text`` is ``uint8``, every id in UTF-8 followed by one
+    zero byte; ``id_offsets`` is ``(N + 1,)`` int64, and id ``i`` is
+    ``id_text[id_offsets[i]:id_offsets[i + 1] - 1]``.
+``description_text`` and ``description_offsets``
+    FASTA header descriptions in the same layout, present when at least one
+    record has a description.
 ``labels``
     ``(N,)`` int64 class indices, or ``(N, K)`` float32 (multilabel, regression).
 ``splits``
@@ -29,9 +34,11 @@ from __future__ import annotations
 import glob
 import json
 import logging
+import mmap
 import os
 import socket
 import zlib
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,12 +66,20 @@ logger = logging.getLogger(__name__)
 
 #: Value of the ``format`` attribute that marks a bioseq store.
 FORMAT_NAME = "bioseq-store"
-#: Store layout version; readers reject any other version.
-FORMAT_VERSION = 1
+#: Store layout version; readers reject any other version. Version 2 replaced the
+#: variable-length string datasets of version 1 with zero-terminated UTF-8 text plus offsets.
+FORMAT_VERSION = 2
 #: Residues per ``codes`` chunk (1 MiB): the unit of compression and of reading.
 CODE_CHUNK = 1 << 20
 #: Records per chunk of the per-record datasets (offsets, ids, labels, splits).
 RECORD_CHUNK = 1 << 16
+#: Bytes per chunk of the text datasets (id_text, description_text).
+TEXT_CHUNK = 1 << 20
+#: The two datasets behind each text column: zero-terminated UTF-8, and where each value starts.
+TEXT_DATASETS = {
+    "ids": ("id_text", "id_offsets"),
+    "descriptions": ("description_text", "description_offsets"),
+}
 #: The 8-byte signature at the start of every HDF5 file (without a user block).
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
@@ -142,6 +157,108 @@ def content_bytes(values: np.ndarray) -> bytes | memoryview:
 def update_checksum(value: int, values: np.ndarray) -> int:
     """Continue the CRC-32 ``value`` over one more block of a dataset's values."""
     return _crc32(content_bytes(values), value)
+
+
+def encode_text(values: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Encode strings as zero-terminated UTF-8, the layout of the text datasets.
+
+    Returns
+    -------
+    text : numpy.ndarray of dtype uint8
+        Every value in UTF-8 followed by one zero byte.
+    ends : numpy.ndarray of dtype int64
+        The position after each value's zero byte.
+
+    Raises
+    ------
+    TextValueError
+        If a value contains a NUL character or cannot be encoded as UTF-8
+        (a lone surrogate); its index is ``error.index``.
+    """
+    if len(values) == 0:
+        return np.zeros(0, dtype=np.uint8), np.zeros(0, dtype=np.int64)
+    joined = "\0".join(values) + "\0"
+    try:
+        raw = joined.encode("utf-8")
+    except UnicodeEncodeError:
+        index = next(i for i, value in enumerate(values) if not _encodes(value))
+        raise TextValueError(index, "is not valid Unicode (it contains a lone surrogate)") from None
+    text = np.frombuffer(raw, dtype=np.uint8)
+    ends = np.flatnonzero(text == 0) + 1
+    if len(ends) != len(values):
+        index = next(i for i, value in enumerate(values) if "\0" in value)
+        raise TextValueError(index, "contains a NUL character")
+    return text, ends
+
+
+def _encodes(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+class TextValueError(ValueError):
+    """A string that the text datasets cannot hold; ``index`` is its position in the batch."""
+
+    def __init__(self, index: int, problem: str) -> None:
+        super().__init__(f"value {index} {problem}")
+        self.index = index
+        self.problem = problem
+
+
+def read_text(path: Path, handle: h5py.File, column: str, start: int = 0,
+              stop: int | None = None) -> np.ndarray:
+    """Read values ``start`` to ``stop`` of a text column (``ids`` or ``descriptions``).
+
+    Only the two bounding offsets and the bytes between them are read. The
+    bytes must start right after a zero byte and hold exactly one zero byte
+    per value, so offsets that point inside a value are reported as corrupt.
+
+    Returns
+    -------
+    numpy.ndarray of dtype object
+        The values as ``str``.
+
+    Raises
+    ------
+    StoreError
+        If the datasets cannot be read or do not agree.
+    """
+    text_name, offsets_name = TEXT_DATASETS[column]
+    offsets = handle[offsets_name]
+    n_values = offsets.shape[0] - 1
+    stop = n_values if stop is None else min(stop, n_values)
+    if stop <= start:
+        return np.empty(0, dtype=object)
+    first = int(read_dataset(path, offsets, start))
+    last = int(read_dataset(path, offsets, stop))
+    text = handle[text_name]
+    lead = 1 if start > 0 else 0
+    if first - lead < 0 or last > text.shape[0] or last <= first or (start == 0 and first != 0):
+        raise _text_corrupt(path, offsets_name, f"values {start} to {stop} span bytes "
+                            f"{first} to {last} of {text.shape[0]}")
+    raw = read_dataset(path, text, slice(first - lead, last))
+    if (lead and raw[0] != 0) or raw[-1] != 0:
+        raise _text_corrupt(path, offsets_name, f"offset {first if lead and raw[0] else last} "
+                            "does not follow the end of a value")
+    try:
+        values = raw[lead:].tobytes().decode("utf-8").split("\0")
+    except UnicodeDecodeError as error:
+        raise _text_corrupt(path, text_name, f"bytes that are not valid UTF-8 ({error})") from error
+    values.pop()
+    if len(values) != stop - start:
+        raise _text_corrupt(path, text_name, f"{len(values)} values where offsets "
+                            f"{start} to {stop} expect {stop - start}")
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    return array
+
+
+def _text_corrupt(path: Path, name: str, detail: str) -> StoreError:
+    return StoreError(f"{path} is corrupt: dataset {name} holds {detail}; run bioseq validate "
+                      f"{path} and rebuild the store with bioseq preprocess --overwrite")
 
 
 def read_failure(path: Path, name: str, error: BaseException, where: str = "") -> StoreError:
@@ -259,7 +376,7 @@ def _check_header(path: Path, handle: h5py.File, alphabet: str | Alphabet | None
                 f"{path} contains {stored} sequences but {expected} was expected; "
                 f"pass --alphabet {stored} or use a store built for {expected}"
             )
-    missing = [name for name in ("codes", "offsets", "ids") if name not in handle]
+    missing = [name for name in ("codes", "offsets", *TEXT_DATASETS["ids"]) if name not in handle]
     if missing:
         raise StoreError(f"{path} is corrupt: datasets {missing} are missing")
 
@@ -273,7 +390,11 @@ SOURCE_DIGESTS = ("crc32", "sha256")
 
 
 def hash_file(path: Path, algorithm: str = "crc32", block_size: int = 1 << 22) -> str:
-    """Compute the hex digest of a file, reading it in 4 MiB blocks.
+    """Compute the hex digest of a file.
+
+    A regular file is mapped into memory, so that a file already in the page
+    cache (the input that was just read) is not copied again; other files are
+    read in 4 MiB blocks.
 
     Parameters
     ----------
@@ -283,21 +404,39 @@ def hash_file(path: Path, algorithm: str = "crc32", block_size: int = 1 << 22) -
         ``crc32`` gives 8 hex digits (the CRC that gzip and zip use);
         ``sha256`` gives 64.
     """
+    if algorithm not in SOURCE_DIGESTS:
+        raise ValueError(f"invalid source digest {algorithm!r}; expected one of {list(SOURCE_DIGESTS)}")
     if algorithm == "crc32":
         value = 0
-        with open(path, "rb") as handle:
-            while block := handle.read(block_size):
-                value = _crc32(block, value)
+
+        def add(block: bytes | memoryview) -> None:
+            nonlocal value
+            value = _crc32(block, value)
+
+        _read_blocks(path, block_size, add)
         return f"{value:08x}"
-    if algorithm != "sha256":
-        raise ValueError(f"invalid source digest {algorithm!r}; expected one of {list(SOURCE_DIGESTS)}")
     import hashlib
 
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(block_size):
-            digest.update(block)
+    _read_blocks(path, block_size, digest.update)
     return digest.hexdigest()
+
+
+def _read_blocks(path: Path, block_size: int, consume: Callable[[bytes | memoryview], None]) -> None:
+    """Pass the bytes of ``path`` to ``consume`` one block at a time, in order."""
+    with open(path, "rb") as handle:
+        try:
+            mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        except (ValueError, OSError):  # empty files, pipes and devices cannot be mapped
+            while block := handle.read(block_size):
+                consume(block)
+            return
+    with mapped:
+        if hasattr(mmap, "MADV_SEQUENTIAL"):
+            mapped.madvise(mmap.MADV_SEQUENTIAL)
+        for start in range(0, len(mapped), block_size):
+            with memoryview(mapped)[start : start + block_size] as block:
+                consume(block)
 
 
 def describe_source(path: Path, store_path: Path, digest: str,
@@ -420,7 +559,7 @@ class Store:
 
     def ids(self) -> np.ndarray:
         """Read every record id as ``str``, ``(N,)`` object array."""
-        return read_dataset(self.path, self.handle["ids"])
+        return read_text(self.path, self.handle, "ids")
 
     def splits(self) -> np.ndarray | None:
         """Read each record's split name, ``(N,)`` object array, or None without splits."""
@@ -491,14 +630,19 @@ class Store:
         ids = self.ids()
         labels = read_dataset(self.path, handle["labels"]) if "labels" in handle else None
         descriptions = None
-        if "descriptions" in handle:
-            descriptions = read_dataset(self.path, handle["descriptions"])
+        if "description_text" in handle:
+            descriptions = read_text(self.path, handle, "descriptions")
         splits = read_dataset(self.path, handle["splits"]) if "splits" in handle else None
-        for name, values in (("codes", codes), ("offsets", offsets), ("ids", ids),
-                             ("labels", labels), ("descriptions", descriptions),
+        for name, values in (("codes", codes), ("offsets", offsets), ("id_text", ids),
+                             ("labels", labels), ("description_text", descriptions),
                              ("splits", splits)):
             if values is not None:
                 self.verify(name, values)
+        # The text offsets are not needed to read whole columns, but damage in them would
+        # mislead any reader of single records, so they are checked too.
+        for _, offsets_name in TEXT_DATASETS.values():
+            if offsets_name in handle:
+                self.verify(offsets_name, read_dataset(self.path, handle[offsets_name]))
         whole = SequenceSet(
             ids=ids,
             codes=codes,

@@ -14,11 +14,13 @@ from bioseq.errors import StoreError
 from bioseq.io.store import (
     CODE_CHUNK,
     RECORD_CHUNK,
+    TEXT_DATASETS,
     Store,
     find_stale_sources,
     open_store,
     read_codes,
     read_dataset,
+    read_text,
     update_checksum,
 )
 
@@ -81,7 +83,7 @@ def validate_store(path: str | os.PathLike[str], *, deep: bool = True,
     The header, format version, ``complete`` attribute and dataset shapes are
     always checked. With ``deep=True`` every dataset is read in full and its
     values are checked: codes against the alphabet, offsets against the codes,
-    ids as UTF-8, labels against the classes, splits against the split names.
+    ids and descriptions as UTF-8, labels against the classes, splits against the split names.
     Each dataset must also match the CRC-32 recorded when it was written.
     Source files that changed are reported as well.
     """
@@ -105,11 +107,14 @@ def validate_store(path: str | os.PathLike[str], *, deep: bool = True,
                     f"{store_path}: offsets end at {int(offsets[-1])} but codes hold "
                     f"{handle['codes'].shape[0]} residues"
                 )
-            for name in ("ids", "labels", "splits", "descriptions"):
+            for name in ("labels", "splits"):
                 if name in handle and handle[name].shape[0] != n:
                     problems.append(
                         f"{store_path}: dataset {name} has {handle[name].shape[0]} rows, expected {n}"
                     )
+            for text_name, offsets_name in TEXT_DATASETS.values():
+                if offsets_name in handle:
+                    problems.extend(_text_shape_problems(store, text_name, offsets_name))
         except (OSError, KeyError, ValueError, StoreError) as error:
             problems.append(f"{store_path} is corrupt: {error}")
         if deep:
@@ -123,8 +128,11 @@ def validate_store(path: str | os.PathLike[str], *, deep: bool = True,
 def _check_contents(store: Store) -> list[str]:
     """Read every dataset of ``store`` and list the damage, one line per dataset."""
     checks = [("codes", _check_codes)]
-    checks += [(name, _check_records) for name in ("offsets", "ids", "labels", "splits",
-                                                   "descriptions") if name in store.handle]
+    checks += [(name, _check_records) for name in ("offsets", "labels", "splits")
+               if name in store.handle]
+    for column, (text_name, offsets_name) in TEXT_DATASETS.items():
+        if text_name in store.handle:
+            checks += [(offsets_name, _check_records), (column, _check_text)]
     problems = []
     for name, check in checks:
         try:
@@ -174,6 +182,29 @@ def _check_records(store: Store, name: str) -> str | None:
             return f"{store.path} is corrupt: dataset {name} {problem}"
         checksum = update_checksum(checksum, block)
     return _checksum_problem(store, name, checksum)
+
+
+def _text_shape_problems(store: Store, text_name: str, offsets_name: str) -> list[str]:
+    handle, n = store.handle, store.n_sequences
+    if text_name not in handle:
+        return [f"{store.path} is corrupt: dataset {text_name} is missing"]
+    n_offsets, n_bytes = handle[offsets_name].shape[0], handle[text_name].shape[0]
+    if n_offsets != n + 1:
+        return [f"{store.path}: dataset {offsets_name} has {n_offsets} rows, expected {n + 1}"]
+    last = int(read_dataset(store.path, handle[offsets_name], n))
+    if last != n_bytes:
+        return [f"{store.path}: dataset {offsets_name} ends at {last} but {text_name} holds "
+                f"{n_bytes} bytes"]
+    return []
+
+
+def _check_text(store: Store, column: str) -> str | None:
+    # read_text checks that the offsets fall on value boundaries and that the text is UTF-8.
+    checksum = 0
+    for start in range(0, store.n_sequences, RECORD_CHUNK):
+        values = read_text(store.path, store.handle, column, start, start + RECORD_CHUNK)
+        checksum = update_checksum(checksum, values)
+    return _checksum_problem(store, TEXT_DATASETS[column][0], checksum)
 
 
 def _record_problem(store: Store, name: str, block: np.ndarray, start: int) -> str | None:

@@ -29,11 +29,13 @@ import numpy as np
 from bioseq.alphabet import Alphabet
 from bioseq.errors import StoreError
 from bioseq.io.store import (
+    TEXT_DATASETS,
     StaleAction,
     Store,
     open_store,
     read_codes,
     read_dataset,
+    read_text,
     update_checksum,
 )
 from bioseq.sequences import SequenceSet
@@ -146,8 +148,10 @@ def iter_store(
         handle = store.handle
         # Datasets to stream beside the codes; each checksum is continued chunk by chunk.
         # Labels are read and checked even when unused, so a corrupt store never passes.
+        # A text column's checksum covers its text. read_text checks that the offsets agree.
         names = ["codes", "ids"]
-        names += [name for name in ("labels", "descriptions", "splits") if name in handle]
+        names += [name for name in ("labels", "descriptions", "splits")
+                  if TEXT_DATASETS.get(name, (name,))[0] in handle]
         crc = dict.fromkeys(names, 0)
         split_names = np.asarray(store.split_names, dtype=object)
         n_records = store.n_sequences
@@ -159,7 +163,10 @@ def iter_store(
                                     int(offsets[stop])),
             }
             for name in names[1:]:
-                values[name] = read_dataset(store_path, handle[name], slice(start, stop))
+                if name in TEXT_DATASETS:
+                    values[name] = read_text(store_path, handle, name, start, stop)
+                else:
+                    values[name] = read_dataset(store_path, handle[name], slice(start, stop))
             for name in names:
                 crc[name] = update_checksum(crc[name], values[name])
             splits = None
@@ -184,10 +191,11 @@ def iter_store(
             )
             start = stop
         for name in names:
-            expected = store.checksums.get(name)
+            stored_name = TEXT_DATASETS.get(name, (name,))[0]
+            expected = store.checksums.get(stored_name)
             if expected is not None and n_records and crc[name] != expected:
                 raise StoreError(
-                    f"{store_path} is corrupt: dataset {name} does not match its checksum "
+                    f"{store_path} is corrupt: dataset {stored_name} does not match its checksum "
                     f"(crc32 {crc[name]:08x}, recorded {expected:08x}); run bioseq validate "
                     f"{store_path} and rebuild the store with bioseq preprocess --overwrite"
                 )

@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import socket
+import sys
 import threading
 import zlib
 from collections import Counter, deque
@@ -40,7 +41,11 @@ from bioseq.io.store import (
     FORMAT_VERSION,
     RECORD_CHUNK,
     SOURCE_DIGESTS,
+    TEXT_CHUNK,
+    TEXT_DATASETS,
+    TextValueError,
     describe_source,
+    encode_text,
     find_partial_files,
     hash_file,
     read_dataset,
@@ -62,7 +67,19 @@ logger = logging.getLogger(__name__)
 _MAX_PENDING_CHUNKS = 16
 # Chunks added to the extent of the codes dataset at a time.
 _GROW_CHUNKS = 256
-_STRING = h5py.string_dtype("utf-8")
+# Threads that compress chunks. One thread of the Huffman coder keeps up with the
+# reader; a second one catches up after a stall.
+_COMPRESSION_THREADS = 2
+# Room for the open chunk of every per-record dataset (512 KiB of int64 each, 1 MiB of text).
+_CHUNK_CACHE_BYTES = 8 << 20
+# Filters of the per-record number datasets: the byte shuffle puts the mostly zero high
+# bytes of int64 values together, so deflate is faster and the result smaller.
+_NUMBERS: dict[str, Any] = {"compression": "gzip", "compression_opts": 1, "shuffle": True}
+# Compressed bytes written between two fdatasync calls, so that the final fsync has
+# little left to wait for.
+_SYNC_BYTES = 128 << 20
+# Nice increment of the compression and append threads (see yield_to_reader).
+_WRITER_NICE = 5
 
 
 class StoreWriter:
@@ -140,22 +157,35 @@ class StoreWriter:
                     "wait for it to finish or write to another path"
                 )
         self.temp_path = temp_path_for(self.path)
-        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="bioseq-store")
-        self._hashes = [(Path(s), self._pool.submit(hash_file, Path(s), source_digest))
+        # Chunks are compressed in one pool; source hashes and disk syncs, which wait on
+        # the file system, run in another, so that they never hold up a chunk.
+        self._pool = ThreadPoolExecutor(max_workers=_COMPRESSION_THREADS,
+                                        thread_name_prefix="bioseq-store",
+                                        initializer=yield_to_reader)
+        self._files_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bioseq-store-io",
+                                              initializer=yield_to_reader)
+        self._hashes = [(Path(s), self._files_pool.submit(hash_file, Path(s), source_digest))
                         for s in sources]
         # A chunk cache that holds every per-record dataset's open chunk, so appending a
-        # batch does not recompress a partly filled chunk each time.
+        # batch does not recompress a partly filled chunk each time. It is kept small, so
+        # that full chunks are compressed in the append thread as they fill, not all at
+        # the end.
         try:
-            self._file = h5py.File(self.temp_path, "w", rdcc_nbytes=32 << 20, rdcc_nslots=10007)
+            self._file = h5py.File(self.temp_path, "w", rdcc_nbytes=_CHUNK_CACHE_BYTES,
+                                   rdcc_nslots=10007)
         except OSError as error:
-            self._pool.shutdown(cancel_futures=True)
+            self._shutdown_pools()
             raise output_error(self.path, error) from error
         self._datasets: dict[str, h5py.Dataset] = {}
+        # Bytes written so far to each text column's text dataset.
+        self._text_size: dict[str, int] = {}
         self._codes_capacity = 0
         self._create_datasets()
         self._buffer = np.zeros(CODE_CHUNK, dtype=np.uint8)
         self._buffered = 0
         self._n_chunks = 0
+        self._unsynced = 0
+        self._sync: Future[None] | None = None
         self._pending: deque[tuple[int, Future[bytes]]] = deque()
         self._n_records = 0
         self._n_residues = 0
@@ -171,8 +201,9 @@ class StoreWriter:
         self._transforms: Counter = Counter()
         self._flagged: dict[str, list[str]] = {}
         # CRC-32 of each dataset's content so far; offsets start with their first 0.
+        first_offset = update_checksum(0, np.zeros(1, dtype=np.int64))
         self._checksums: dict[str, int] = {
-            "codes": 0, "offsets": update_checksum(0, np.zeros(1, dtype=np.int64)), "ids": 0,
+            "codes": 0, "offsets": first_offset, "id_text": 0, "id_offsets": first_offset,
         }
         self._closed = False
         self.finish_summary: dict[str, Any] = {}
@@ -188,10 +219,17 @@ class StoreWriter:
                          chunks=(CODE_CHUNK,), compression="gzip",
                          compression_opts=self.compression_level)
         offsets = f.create_dataset("offsets", shape=(1,), maxshape=(None,), dtype=np.int64,
-                                   chunks=(RECORD_CHUNK,), compression="gzip", compression_opts=1)
+                                   chunks=(RECORD_CHUNK,), **_NUMBERS)
         offsets[0] = 0
-        f.create_dataset("ids", shape=(0,), maxshape=(None,), dtype=_STRING,
-                         chunks=(RECORD_CHUNK,), compression="gzip", compression_opts=1)
+        self._create_text("ids", np.zeros(0, dtype=np.uint8), np.zeros(1, dtype=np.int64))
+
+    def _create_text(self, column: str, text: np.ndarray, offsets: np.ndarray) -> None:
+        text_name, offsets_name = TEXT_DATASETS[column]
+        self._file.create_dataset(text_name, data=text, maxshape=(None,), dtype=np.uint8,
+                                  chunks=(TEXT_CHUNK,), compression="gzip", compression_opts=1)
+        self._file.create_dataset(offsets_name, data=offsets, maxshape=(None,), dtype=np.int64,
+                                  chunks=(RECORD_CHUNK,), **_NUMBERS)
+        self._text_size[column] = len(text)
 
     def __enter__(self) -> StoreWriter:
         return self
@@ -227,7 +265,7 @@ class StoreWriter:
         self._min_length = shortest if self._min_length is None else min(shortest, self._min_length)
         self._max_length = max(int(lengths.max()), self._max_length)
         self._extend("offsets", batch.offsets[1:] + self._n_residues, start=self._n_records + 1)
-        self._extend("ids", np.asarray(batch.ids, dtype=object), start=self._n_records)
+        self._append_text("ids", batch, batch.ids)
         self._append_labels(batch)
         self._append_splits(batch)
         self._append_descriptions(batch)
@@ -238,20 +276,34 @@ class StoreWriter:
         self._n_residues += int(batch.offsets[-1])
 
     def _append_descriptions(self, batch: SequenceSet) -> None:
-        # Most FASTA headers have no description, so the dataset is created only when the
+        # Most FASTA headers have no description, so the datasets are created only when the
         # first non-empty one arrives; earlier records get "" (which is what a reader sees).
-        has_text = batch.descriptions is not None and any(batch.descriptions.tolist())
-        if "descriptions" not in self._file:
+        values = batch.descriptions.tolist() if batch.descriptions is not None else []
+        has_text = any(values)
+        if "descriptions" not in self._text_size:
             if not has_text:
                 return
-            self._file.create_dataset("descriptions", shape=(self._n_records,),
-                                      maxshape=(None,), dtype=_STRING,
-                                      chunks=(RECORD_CHUNK,), compression="gzip",
-                                      compression_opts=1)
-            self._checksums["descriptions"] = update_checksum(
-                0, np.full(self._n_records, "", dtype=object))
-        values = batch.descriptions if has_text else np.full(len(batch), "", dtype=object)
-        self._extend("descriptions", values, start=self._n_records)
+            empty_text = np.zeros(self._n_records, dtype=np.uint8)
+            empty_offsets = np.arange(self._n_records + 1, dtype=np.int64)
+            self._create_text("descriptions", empty_text, empty_offsets)
+            self._checksums["description_text"] = update_checksum(0, empty_text)
+            self._checksums["description_offsets"] = update_checksum(0, empty_offsets)
+        self._append_text("descriptions", batch, values if has_text else [""] * len(batch))
+
+    def _append_text(self, column: str, batch: SequenceSet, values: Sequence[str]) -> None:
+        try:
+            text, ends = encode_text(values if isinstance(values, list) else values.tolist())
+        except TextValueError as error:
+            field = "id" if column == "ids" else "description"
+            raise StoreError(
+                f"record {batch.ids[error.index]!r} from {batch.sources or 'input'}: its {field} "
+                f"{error.problem}, which a store cannot hold; remove the character from the input"
+            ) from None
+        text_name, offsets_name = TEXT_DATASETS[column]
+        size = self._text_size[column]
+        self._extend(text_name, text, start=size)
+        self._extend(offsets_name, ends + size, start=self._n_records + 1)
+        self._text_size[column] = size + len(text)
 
     def _dataset(self, name: str) -> h5py.Dataset:
         # Looking a dataset up by name costs an HDF5 link search each time; keep the handles.
@@ -305,7 +357,15 @@ class StoreWriter:
             # Grow in steps of many chunks; finishing trims the extent to the residues.
             self._codes_capacity = (index + _GROW_CHUNKS) * CODE_CHUNK
             self._dataset("codes").resize((self._codes_capacity,))
-        self._dataset("codes").id.write_direct_chunk((index * CODE_CHUNK,), future.result())
+        chunk = future.result()
+        self._dataset("codes").id.write_direct_chunk((index * CODE_CHUNK,), chunk)
+        self._unsynced += len(chunk)
+        if self._unsynced >= _SYNC_BYTES and (self._sync is None or self._sync.done()):
+            # Send what is written so far to the disk in a pool thread, while the reader
+            # still runs, so that the final fsync has little left to wait for.
+            self._sync = self._files_pool.submit(os.fdatasync, self._file.id.get_vfd_handle())
+            self._unsynced = 0
+        self._sync: Future[None] | None = None
 
     def _append_labels(self, batch: SequenceSet) -> None:
         labelled = batch.labels is not None
@@ -338,10 +398,13 @@ class StoreWriter:
                 f"batches have {self._first_class_names}"
             )
         if "labels" not in self._file:
+            # Rows per chunk: RECORD_CHUNK, or fewer when each row has many labels, so that a
+            # chunk stays near 512 KiB and fits the chunk cache.
+            row_bytes = labels.dtype.itemsize * int(np.prod(labels.shape[1:], dtype=np.int64))
+            rows = max(1, min(RECORD_CHUNK, (512 << 10) // max(row_bytes, 1)))
             self._file.create_dataset("labels", shape=(0, *labels.shape[1:]),
                                       maxshape=(None, *labels.shape[1:]), dtype=labels.dtype,
-                                      chunks=(RECORD_CHUNK, *labels.shape[1:]),
-                                      compression="gzip", compression_opts=1)
+                                      chunks=(rows, *labels.shape[1:]), **_NUMBERS)
         self._extend("labels", labels, start=self._n_records)
 
     def _to_global_classes(self, labels: np.ndarray, names: list[str]) -> np.ndarray:
@@ -404,6 +467,8 @@ class StoreWriter:
             self._submit_chunk()
         while self._pending:
             self._write_pending_chunk()
+        if self._sync is not None:
+            self._sync.result()  # no sync may run on the descriptor once the file is closed
         self._dataset("codes").resize((self._n_residues,))
         class_names = self._final_class_names()
         sources = [describe_source(path, self.path, future.result(), self.source_digest)
@@ -439,7 +504,7 @@ class StoreWriter:
         # 'complete' is set last, so a store without it was never finished.
         self._file.attrs["complete"] = True
         self._file.close()
-        self._pool.shutdown()
+        self._shutdown_pools()
         _fsync(self.temp_path)
         os.replace(self.temp_path, self.path)
         _fsync(self.path.parent)
@@ -475,6 +540,10 @@ class StoreWriter:
         logger.info("input batches listed different classes; stored them sorted: %s", final)
         return final
 
+    def _shutdown_pools(self) -> None:
+        for pool in (self._pool, self._files_pool):
+            pool.shutdown(wait=True, cancel_futures=True)
+
     def abort(self) -> None:
         """Close and delete the temporary file; the final path is left untouched."""
         if self._closed:
@@ -482,7 +551,7 @@ class StoreWriter:
         self._closed = True
         for _, future in self._pending:
             future.cancel()
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._shutdown_pools()
         try:
             self._file.close()
         finally:
@@ -503,6 +572,21 @@ def compress_chunk(data: bytes | np.ndarray, level: int) -> bytes:
     if isal_zlib is not None and 1 <= level <= 3:
         return isal_zlib.compress(data, level)
     return zlib.compress(data, level)
+
+
+def yield_to_reader() -> None:
+    """Lower the scheduling priority of the calling thread (Linux only).
+
+    The writer's threads use the cores that the reader leaves idle. When
+    they compete for one core, the reader, which sets the pace, gets about
+    three times their share.
+    """
+    if not sys.platform.startswith("linux"):
+        return  # elsewhere setpriority applies to the whole process, not one thread
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), _WRITER_NICE)
+    except OSError:  # a sandbox may refuse it; the threads then keep the default priority
+        pass
 
 
 def _fsync(path: Path) -> None:
@@ -578,6 +662,7 @@ def append_in_background(writer: StoreWriter, batches: Iterator[SequenceSet]) ->
     errors: list[BaseException] = []
 
     def consume() -> None:
+        yield_to_reader()
         try:
             while (batch := waiting.get()) is not _END:
                 writer.append(batch)  # type: ignore[arg-type]

@@ -98,7 +98,7 @@ def test_overwrite_while_store_is_read(tmp_path, labelled_csv):
     with h5py.File(out, "r") as reader:
         result = run("preprocess", str(other), "--out", str(out), "--overwrite")
         assert result.returncode == 0, result.stderr
-        assert reader["ids"].asstr()[...].tolist() == ["s1", "s2", "s3", "s4"]
+        assert reader["id_text"][...].tobytes() == b"s1\0s2\0s3\0s4\0"
     assert read_store(out).ids.tolist() == ["x1"]
 
 

@@ -53,3 +53,27 @@ def test_every_option_documented():
             }:
                 continue  # the shared data options are documented with --data
             assert f"`{parameter.opts[0]}" in text, parameter.opts[0]
+
+
+def test_layout_snippets_read_a_store(tmp_path):
+    import zlib  # noqa: F401  (the snippets call it)
+
+    import h5py
+
+    from bioseq.io.store import open_store, write_store
+    from bioseq.sequences import SequenceSet
+
+    ids = ["a1", "β2", "c3"]
+    path = tmp_path / "s.h5"
+    write_store(path, [SequenceSet.from_strings(["ACGT", "GG", "T"], ids=ids)])
+    text = DOC.read_text()
+    layout = text[text.index("## Store layout"):]
+    snippets = re.findall(r"`((?:zlib\.crc32\(f|f\[\"id_text\"\])[^`]+)`", layout)
+    assert len(snippets) == 3, snippets
+    with open_store(path) as store:
+        recorded = store.checksums
+    with h5py.File(path, "r") as f:
+        results = [eval(snippet, {"f": f, "zlib": zlib}) for snippet in snippets]
+    assert results[0] == recorded["id_text"]
+    assert results[1] == recorded["codes"]
+    assert results[2] == ids

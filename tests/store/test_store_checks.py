@@ -12,7 +12,14 @@ import pytest
 
 from bioseq.errors import BioseqWarning, StoreError
 from bioseq.io.fasta import read_fasta
-from bioseq.io.store import check_stores, open_store, read_store, validate_store, write_store
+from bioseq.io.store import (
+    FORMAT_VERSION,
+    check_stores,
+    open_store,
+    read_store,
+    validate_store,
+    write_store,
+)
 from bioseq.sequences import SequenceSet
 
 
@@ -59,7 +66,7 @@ def test_other_format_version_rejected(small_store):
     path, _ = small_store
     with h5py.File(path, "r+") as handle:
         handle.attrs["format_version"] = 99
-    with pytest.raises(StoreError, match=r"store format version 99 .* reads version 1"):
+    with pytest.raises(StoreError, match=rf"store format version 99 .* reads version {FORMAT_VERSION}"):
         read_store(path)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import socket
 import zlib
 from pathlib import Path
@@ -20,6 +21,7 @@ from bioseq.io.store import (
     find_partial_files,
     open_store,
     read_store,
+    read_text,
     validate_store,
     write_store,
 )
@@ -171,7 +173,7 @@ def test_overwrite_leaves_open_reader_intact(tmp_path):
         old_inode = path.stat().st_ino
         write_store(path, [SequenceSet.from_strings(["CCCCCC"], ids=["new"])], overwrite=True)
         # The old file was replaced by a rename, never truncated, so the open reader still works.
-        assert reader["ids"].asstr()[0] == "old"
+        assert reader["id_text"][...].tobytes() == b"old\0"
         assert reader["codes"][...].tolist() == [0, 0, 0, 0]
     assert path.stat().st_ino != old_inode
     assert read_store(path).ids.tolist() == ["new"]
@@ -259,3 +261,38 @@ def test_zero_length_record_sets_min_length(tmp_path):
     summary = write_store(tmp_path / "z.h5", [data])
     assert summary["min_length"] == 0
     assert summary["max_length"] == 4
+
+
+def test_text_columns_are_zero_terminated_utf8_with_offsets(tmp_path):
+    ids = ["a", "βeta", "x1", "c"]
+    data = SequenceSet.from_strings(["AC", "G", "TT", "A"], ids=ids,
+                                    descriptions=["", "two words", "", "é"])
+    write_store(tmp_path / "t.h5", [data.subset([0, 1]), data.subset([2, 3])])
+    with h5py.File(tmp_path / "t.h5", "r") as handle:
+        text = handle["id_text"][...].tobytes()
+        offsets = handle["id_offsets"][...]
+        described = handle["description_text"][...].tobytes().split(b"\0")[:-1]
+    assert text == "".join(f"{name}\0" for name in ids).encode()
+    # Plain h5py reads id i as the bytes between two offsets, less the zero byte.
+    assert [text[offsets[i] : offsets[i + 1] - 1].decode() for i in range(len(ids))] == ids
+    assert [value.decode() for value in described] == ["", "two words", "", "é"]
+
+
+def test_text_slices_match_whole_column(tmp_path):
+    ids = [f"r{i}" * (i % 5 + 1) for i in range(300)]
+    data = SequenceSet.from_strings(["ACGT"] * 300, ids=ids)
+    write_store(tmp_path / "s.h5", [data.subset(np.arange(i, min(i + 70, 300)))
+                                    for i in range(0, 300, 70)])
+    with open_store(tmp_path / "s.h5") as store:
+        for start, stop in [(0, 300), (0, 1), (1, 2), (17, 181), (299, 300), (300, 300)]:
+            assert read_text(store.path, store.handle, "ids", start, stop).tolist() == ids[start:stop]
+
+
+@pytest.mark.parametrize(("bad_id", "problem"), [("a\0b", "NUL character"),
+                                                 ("a\udcffb", "lone surrogate")])
+def test_id_the_store_cannot_hold_is_named(tmp_path, bad_id, problem):
+    data = SequenceSet.from_strings(["AC", "GT", "TT"], ids=["ok1", bad_id, "ok2"])
+    with pytest.raises(StoreError, match=f"record {re.escape(repr(bad_id))}.*its id .*{problem}"):
+        write_store(tmp_path / "bad.h5", [data])
+    assert not (tmp_path / "bad.h5").exists()
+    assert find_partial_files(tmp_path / "bad.h5") == []
