@@ -70,11 +70,9 @@ _GROW_CHUNKS = 256
 # Threads that compress chunks. One thread of the Huffman coder keeps up with the
 # reader; a second one catches up after a stall.
 _COMPRESSION_THREADS = 2
-# Room for the open chunk of every per-record dataset (512 KiB of int64 each, 1 MiB of text).
+# HDF5's chunk cache. The writer fills every chunk itself and writes it whole, so HDF5 only
+# needs room for the chunks that the labels remap at the end reads and rewrites.
 _CHUNK_CACHE_BYTES = 8 << 20
-# Filters of the per-record number datasets: the byte shuffle puts the mostly zero high
-# bytes of int64 values together, so deflate is faster and the result smaller.
-_NUMBERS: dict[str, Any] = {"compression": "gzip", "compression_opts": 1, "shuffle": True}
 # Compressed bytes written between two fdatasync calls, so that the final fsync has
 # little left to wait for.
 _SYNC_BYTES = 128 << 20
@@ -157,8 +155,8 @@ class StoreWriter:
                     "wait for it to finish or write to another path"
                 )
         self.temp_path = temp_path_for(self.path)
-        # Chunks are compressed in one pool; source hashes and disk syncs, which wait on
-        # the file system, run in another, so that they never hold up a chunk.
+        # Chunks are compressed in one pool. Source hashes and disk syncs wait on the file
+        # system, so they run in another and never hold up a chunk.
         self._pool = ThreadPoolExecutor(max_workers=_COMPRESSION_THREADS,
                                         thread_name_prefix="bioseq-store",
                                         initializer=yield_to_reader)
@@ -166,10 +164,6 @@ class StoreWriter:
                                               initializer=yield_to_reader)
         self._hashes = [(Path(s), self._files_pool.submit(hash_file, Path(s), source_digest))
                         for s in sources]
-        # A chunk cache that holds every per-record dataset's open chunk, so appending a
-        # batch does not recompress a partly filled chunk each time. It is kept small, so
-        # that full chunks are compressed in the append thread as they fill, not all at
-        # the end.
         try:
             self._file = h5py.File(self.temp_path, "w", rdcc_nbytes=_CHUNK_CACHE_BYTES,
                                    rdcc_nslots=10007)
@@ -177,9 +171,12 @@ class StoreWriter:
             self._shutdown_pools()
             raise output_error(self.path, error) from error
         self._datasets: dict[str, h5py.Dataset] = {}
+        self._rows: dict[str, _RowAppender] = {}
         # Bytes written so far to each text column's text dataset.
         self._text_size: dict[str, int] = {}
         self._codes_capacity = 0
+        # CRC-32 of each dataset's content so far.
+        self._checksums: dict[str, int] = {"codes": 0}
         self._create_datasets()
         self._buffer = np.zeros(CODE_CHUNK, dtype=np.uint8)
         self._buffered = 0
@@ -200,11 +197,6 @@ class StoreWriter:
         self._has_splits: bool | None = None
         self._transforms: Counter = Counter()
         self._flagged: dict[str, list[str]] = {}
-        # CRC-32 of each dataset's content so far; offsets start with their first 0.
-        first_offset = update_checksum(0, np.zeros(1, dtype=np.int64))
-        self._checksums: dict[str, int] = {
-            "codes": 0, "offsets": first_offset, "id_text": 0, "id_offsets": first_offset,
-        }
         self._closed = False
         self.finish_summary: dict[str, Any] = {}
 
@@ -218,17 +210,24 @@ class StoreWriter:
         f.create_dataset("codes", shape=(0,), maxshape=(None,), dtype=np.uint8,
                          chunks=(CODE_CHUNK,), compression="gzip",
                          compression_opts=self.compression_level)
-        offsets = f.create_dataset("offsets", shape=(1,), maxshape=(None,), dtype=np.int64,
-                                   chunks=(RECORD_CHUNK,), **_NUMBERS)
-        offsets[0] = 0
+        self._create_rows("offsets", np.int64, RECORD_CHUNK, shuffle=True)
+        self._extend("offsets", np.zeros(1, dtype=np.int64))
         self._create_text("ids", np.zeros(0, dtype=np.uint8), np.zeros(1, dtype=np.int64))
+
+    def _create_rows(self, name: str, dtype: Any, chunk_rows: int, *, shuffle: bool,
+                     row_shape: tuple[int, ...] = ()) -> None:
+        dataset = self._file.create_dataset(
+            name, shape=(0, *row_shape), maxshape=(None, *row_shape), dtype=dtype,
+            chunks=(chunk_rows, *row_shape), compression="gzip", compression_opts=1,
+            shuffle=shuffle)
+        self._rows[name] = _RowAppender(dataset)
 
     def _create_text(self, column: str, text: np.ndarray, offsets: np.ndarray) -> None:
         text_name, offsets_name = TEXT_DATASETS[column]
-        self._file.create_dataset(text_name, data=text, maxshape=(None,), dtype=np.uint8,
-                                  chunks=(TEXT_CHUNK,), compression="gzip", compression_opts=1)
-        self._file.create_dataset(offsets_name, data=offsets, maxshape=(None,), dtype=np.int64,
-                                  chunks=(RECORD_CHUNK,), **_NUMBERS)
+        self._create_rows(text_name, np.uint8, TEXT_CHUNK, shuffle=False)
+        self._create_rows(offsets_name, np.int64, RECORD_CHUNK, shuffle=True)
+        self._extend(text_name, text)
+        self._extend(offsets_name, offsets)
         self._text_size[column] = len(text)
 
     def __enter__(self) -> StoreWriter:
@@ -264,7 +263,7 @@ class StoreWriter:
         shortest = int(lengths.min())
         self._min_length = shortest if self._min_length is None else min(shortest, self._min_length)
         self._max_length = max(int(lengths.max()), self._max_length)
-        self._extend("offsets", batch.offsets[1:] + self._n_residues, start=self._n_records + 1)
+        self._extend("offsets", batch.offsets[1:] + self._n_residues)
         self._append_text("ids", batch, batch.ids)
         self._append_labels(batch)
         self._append_splits(batch)
@@ -286,8 +285,6 @@ class StoreWriter:
             empty_text = np.zeros(self._n_records, dtype=np.uint8)
             empty_offsets = np.arange(self._n_records + 1, dtype=np.int64)
             self._create_text("descriptions", empty_text, empty_offsets)
-            self._checksums["description_text"] = update_checksum(0, empty_text)
-            self._checksums["description_offsets"] = update_checksum(0, empty_offsets)
         self._append_text("descriptions", batch, values if has_text else [""] * len(batch))
 
     def _append_text(self, column: str, batch: SequenceSet, values: Sequence[str]) -> None:
@@ -301,8 +298,8 @@ class StoreWriter:
             ) from None
         text_name, offsets_name = TEXT_DATASETS[column]
         size = self._text_size[column]
-        self._extend(text_name, text, start=size)
-        self._extend(offsets_name, ends + size, start=self._n_records + 1)
+        self._extend(text_name, text)
+        self._extend(offsets_name, ends + size)
         self._text_size[column] = size + len(text)
 
     def _dataset(self, name: str) -> h5py.Dataset:
@@ -312,13 +309,11 @@ class StoreWriter:
             dataset = self._datasets[name] = self._file[name]
         return dataset
 
-    def _extend(self, name: str, values: np.ndarray, *, start: int) -> None:
-        dataset = self._dataset(name)
-        stop = start + len(values)
-        dataset.resize((stop, *dataset.shape[1:]))
-        dataset[start:stop] = values
-        self._checksums[name] = update_checksum(self._checksums.get(name, 0),
-                                                np.asarray(values, dtype=dataset.dtype))
+    def _extend(self, name: str, values: np.ndarray) -> None:
+        rows = self._rows[name]
+        values = np.asarray(values, dtype=rows.dtype)
+        rows.append(values)
+        self._checksums[name] = update_checksum(self._checksums.get(name, 0), values)
 
     def _append_codes(self, codes: np.ndarray) -> None:
         self._checksums["codes"] = update_checksum(self._checksums["codes"], codes)
@@ -397,15 +392,14 @@ class StoreWriter:
                 f"batch from {batch.sources or 'input'} has label columns {names} but earlier "
                 f"batches have {self._first_class_names}"
             )
-        if "labels" not in self._file:
+        if "labels" not in self._rows:
             # Rows per chunk: RECORD_CHUNK, or fewer when each row has many labels, so that a
-            # chunk stays near 512 KiB and fits the chunk cache.
+            # chunk stays near 512 KiB.
             row_bytes = labels.dtype.itemsize * int(np.prod(labels.shape[1:], dtype=np.int64))
             rows = max(1, min(RECORD_CHUNK, (512 << 10) // max(row_bytes, 1)))
-            self._file.create_dataset("labels", shape=(0, *labels.shape[1:]),
-                                      maxshape=(None, *labels.shape[1:]), dtype=labels.dtype,
-                                      chunks=(rows, *labels.shape[1:]), **_NUMBERS)
-        self._extend("labels", labels, start=self._n_records)
+            self._create_rows("labels", labels.dtype, rows, shuffle=True,
+                              row_shape=labels.shape[1:])
+        self._extend("labels", labels)
 
     def _to_global_classes(self, labels: np.ndarray, names: list[str]) -> np.ndarray:
         # Each batch may carry its own class list; map it to one list in first-seen order.
@@ -424,9 +418,7 @@ class StoreWriter:
         if self._has_splits is None:
             self._has_splits = has_splits
             if has_splits:
-                self._file.create_dataset("splits", shape=(0,), maxshape=(None,), dtype=np.uint8,
-                                          chunks=(RECORD_CHUNK,), compression="gzip",
-                                          compression_opts=1)
+                self._create_rows("splits", np.uint8, RECORD_CHUNK, shuffle=False)
         if has_splits != self._has_splits:
             raise StoreError(
                 f"batch from {batch.sources or 'input'} {'has' if has_splits else 'lacks'} split "
@@ -439,8 +431,7 @@ class StoreWriter:
             if name not in self._split_names:
                 self._split_names.append(str(name))
         lookup = {name: index for index, name in enumerate(self._split_names)}
-        self._extend("splits", np.array([lookup[s] for s in splits], dtype=np.uint8),
-                     start=self._n_records)
+        self._extend("splits", np.array([lookup[s] for s in splits], dtype=np.uint8))
 
     # -------------------------------------------------------------- finishing
 
@@ -470,6 +461,8 @@ class StoreWriter:
         if self._sync is not None:
             self._sync.result()  # no sync may run on the descriptor once the file is closed
         self._dataset("codes").resize((self._n_residues,))
+        for rows in self._rows.values():
+            rows.finish()
         class_names = self._final_class_names()
         sources = [describe_source(path, self.path, future.result(), self.source_digest)
                    for path, future in self._hashes]
@@ -558,6 +551,65 @@ class StoreWriter:
             self.temp_path.unlink(missing_ok=True)
 
 
+class _RowAppender:
+    """Append rows to one chunked, deflated dataset and write each chunk whole when it fills.
+
+    The chunks are shuffled (when the dataset has the shuffle filter) and deflated here,
+    with isal when it is installed, and written with HDF5's direct chunk write.
+    Inside h5py the same compression would run while the GIL is held, and the
+    reader in the other thread needs the GIL.
+    """
+
+    def __init__(self, dataset: h5py.Dataset) -> None:
+        self.dataset = dataset
+        self.dtype = dataset.dtype
+        self.chunk_rows = dataset.chunks[0]
+        self.shuffle = bool(dataset.shuffle) and dataset.dtype.itemsize > 1
+        self.level = int(dataset.compression_opts)
+        self.buffer = np.zeros((self.chunk_rows, *dataset.shape[1:]), dtype=dataset.dtype)
+        self.n_rows = 0  # rows appended so far
+        self.capacity = 0  # rows in the dataset's extent
+
+    def append(self, values: np.ndarray) -> None:
+        position = 0
+        while position < len(values):
+            filled = self.n_rows % self.chunk_rows
+            take = min(self.chunk_rows - filled, len(values) - position)
+            self.buffer[filled : filled + take] = values[position : position + take]
+            self.n_rows += take
+            position += take
+            if filled + take == self.chunk_rows:
+                self._write_chunk((self.n_rows - 1) // self.chunk_rows)
+
+    def finish(self) -> None:
+        """Write the last, partly filled chunk and trim the extent to the rows appended."""
+        filled = self.n_rows % self.chunk_rows
+        if filled:
+            self.buffer[filled:] = 0
+            self._write_chunk(self.n_rows // self.chunk_rows)
+        self.dataset.resize((self.n_rows, *self.dataset.shape[1:]))
+
+    def _write_chunk(self, index: int) -> None:
+        if self.capacity < (index + 1) * self.chunk_rows:
+            self.capacity = (index + _GROW_CHUNKS) * self.chunk_rows
+            self.dataset.resize((self.capacity, *self.dataset.shape[1:]))
+        data = self.buffer
+        if self.shuffle:
+            # HDF5's shuffle filter: the first bytes of all values, then all second bytes,
+            # and so on.
+            data = np.ascontiguousarray(data.reshape(-1).view(np.uint8)
+                                        .reshape(-1, self.dtype.itemsize).T)
+        offset = (index * self.chunk_rows,) + (0,) * (self.buffer.ndim - 1)
+        self.dataset.id.write_direct_chunk(offset, _deflate(data, self.level))
+
+
+def _deflate(data: bytes | np.ndarray, level: int) -> bytes:
+    # isal has levels 1-3 only, and its level 0 still compresses, so zlib covers 0 and 4-9.
+    if isal_zlib is not None and 1 <= level <= 3:
+        return isal_zlib.compress(data, level)
+    return zlib.compress(data, level)
+
+
 def compress_chunk(data: bytes | np.ndarray, level: int) -> bytes:
     """Deflate one chunk in the zlib format that HDF5's gzip filter reads.
 
@@ -568,10 +620,7 @@ def compress_chunk(data: bytes | np.ndarray, level: int) -> bytes:
     if level == 1:
         return compress_huffman(np.frombuffer(data, dtype=np.uint8)
                                 if isinstance(data, bytes) else data)
-    # isal has levels 1-3 only, and its level 0 still compresses; zlib covers 0 and 4-9.
-    if isal_zlib is not None and 1 <= level <= 3:
-        return isal_zlib.compress(data, level)
-    return zlib.compress(data, level)
+    return _deflate(data, level)
 
 
 def yield_to_reader() -> None:
@@ -585,7 +634,7 @@ def yield_to_reader() -> None:
         return  # elsewhere setpriority applies to the whole process, not one thread
     try:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), _WRITER_NICE)
-    except OSError:  # a sandbox may refuse it; the threads then keep the default priority
+    except OSError:  # a sandbox may refuse it, and the threads then keep the default priority
         pass
 
 

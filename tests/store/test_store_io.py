@@ -296,3 +296,31 @@ def test_id_the_store_cannot_hold_is_named(tmp_path, bad_id, problem):
         write_store(tmp_path / "bad.h5", [data])
     assert not (tmp_path / "bad.h5").exists()
     assert find_partial_files(tmp_path / "bad.h5") == []
+
+
+def test_per_record_datasets_span_many_chunks(tmp_path):
+    # More records than one chunk of offsets holds, and labels wide enough for small chunks.
+    n, width = 70_000, 300
+    rng = np.random.default_rng(5)
+    lengths = rng.integers(1, 6, n)
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    data = SequenceSet(
+        ids=np.array([f"id{i}" for i in range(n)], dtype=object),
+        codes=rng.integers(0, 4, int(offsets[-1]), dtype=np.uint8), offsets=offsets,
+        alphabet="dna", labels=(rng.random((n, width)) < 0.1).astype(np.float32),
+        class_names=[f"label{j}" for j in range(width)], task="multilabel",
+        descriptions=np.array([f"d{i}" if i > 40_000 else "" for i in range(n)], dtype=object),
+    )
+    batches = [data.subset(np.arange(start, min(start + 9_000, n))) for start in range(0, n, 9_000)]
+    write_store(tmp_path / "many.h5", batches)
+    assert validate_store(tmp_path / "many.h5") == []
+    back = read_store(tmp_path / "many.h5")
+    assert back.ids.tolist() == data.ids.tolist()
+    assert back.descriptions.tolist() == data.descriptions.tolist()
+    assert np.array_equal(back.offsets, data.offsets)
+    assert np.array_equal(back.labels, data.labels)
+    with h5py.File(tmp_path / "many.h5", "r") as handle:
+        assert handle["labels"].chunks[0] < 1000
+        assert np.array_equal(handle["id_offsets"][...][-3:],
+                              np.cumsum([len(f"id{i}") + 1 for i in range(n)])[-3:])
