@@ -69,9 +69,9 @@ def format_store_summary(summary: dict[str, Any]) -> str:
 
     for source in summary["sources"]:
         algorithm, digest = source_digest(source)
-        digest_text = digest if len(digest) <= 16 else f"{digest[:16]}..."
+        # The whole digest, so that it can be compared with a published checksum.
         lines.append(f"source         {source['path']} ({source['size']:,} bytes, "
-                     f"{algorithm} {digest_text})")
+                     f"{algorithm} {digest})")
     for stale in summary["stale_sources"]:
         lines.append(f"STALE          {stale}; rebuild with bioseq preprocess --overwrite")
     return "\n".join(lines)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -78,6 +79,14 @@ def test_inspect_prints_summary(tmp_path, labelled_csv):
     summary = json.loads(run("inspect", str(out), "--json").stdout)
     assert summary["n_residues"] == 26
     assert summary["length"] == {"min": 6, "median": 6.0, "max": 8}
+
+
+def test_inspect_prints_whole_sha256(tmp_path, labelled_csv):
+    out = tmp_path / "data.h5"
+    run("preprocess", str(labelled_csv), "--label-column", "label", "--out", str(out),
+        "--source-digest", "sha256")
+    text = run("inspect", str(out)).stdout
+    assert f"sha256 {hashlib.sha256(labelled_csv.read_bytes()).hexdigest()})" in text
 
 
 def test_preprocess_rejects_existing_output(tmp_path, labelled_csv):
