@@ -43,7 +43,10 @@ class LazyGroup(click.Group):
             return None
         module_name, attribute, _ = COMMANDS[cmd_name]
         module = importlib.import_module(f"bioseq.cli.{module_name}")
-        return getattr(module, attribute)
+        command = getattr(module, attribute)
+        if not any(param.name == "quiet" for param in command.params):
+            command.params.extend(_verbosity_options())
+        return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         # Help text comes from the table above, so listing commands imports nothing.
@@ -72,6 +75,26 @@ class LazyGroup(click.Group):
             message = str(error) if isinstance(error, BioseqError) else describe_os_error(error)
             click.echo(f"Error: {message}", err=True)
             ctx.exit(1)
+
+
+def _verbosity_options() -> list[click.Option]:
+    """Build -v and -q for a subcommand, so that ``bioseq train -q`` works as ``bioseq -q train``."""
+
+    def apply(ctx: click.Context, param: click.Parameter, value: int | bool) -> None:
+        if not value:
+            return
+        obj = ctx.find_root().ensure_object(dict)
+        verbosity = -1 if param.name == "quiet" else int(value)
+        if obj.get("verbosity") != verbosity:
+            obj["verbosity"] = verbosity
+            configure_logging(verbosity)
+
+    return [
+        click.Option(["-v", "--verbose"], count=True, expose_value=False, is_eager=True,
+                     callback=apply, help="As bioseq -v: more log output."),
+        click.Option(["-q", "--quiet"], is_flag=True, expose_value=False, is_eager=True,
+                     callback=apply, help="As bioseq -q: only warnings and errors."),
+    ]
 
 
 def describe_os_error(error: OSError) -> str:

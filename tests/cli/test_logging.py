@@ -57,3 +57,16 @@ def test_quiet_keeps_bioseq_warnings(tmp_path: Path) -> None:
                          "-k", "3", "--out", str(tmp_path / "k.npz")], timeout=120)
     assert result.returncode == 0, result.stderr
     assert "shorter than k=3" in result.stderr
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_quiet_works_after_subcommand(tmp_path: Path, where: str) -> None:
+    fasta = tmp_path / "short.fa"
+    fasta.write_text(">s1\nACGT\n>s2\nACGTA\n")
+    command = ["preprocess", str(fasta), "--alphabet", "dna", "--out", str(tmp_path / "s.h5")]
+    flags = ["-q", *command] if where == "before" else [*command, "-q"]
+    result = run_bioseq(flags, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert " INFO " not in result.stderr
+    loud = run_bioseq([*command, "--overwrite"], timeout=120)
+    assert " INFO bioseq.io.store_writer" in loud.stderr
