@@ -124,9 +124,16 @@ class SequenceSystem(pl.LightningModule):
         encoded = encode_batch(self.spec, codes, lengths)
         return self.model(encoded["x"], mask=encoded.get("mask"))
 
-    def predict_probabilities(self, codes: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        """Return the task's activation of the logits, averaged over both strands when enabled."""
-        probabilities = self.task.activation(self(codes, lengths).float())
+    def predict_probabilities(self, codes: torch.Tensor, lengths: torch.Tensor,
+                              logits: torch.Tensor | None = None) -> torch.Tensor:
+        """Return the task's activation of the logits, averaged over both strands when enabled.
+
+        ``logits`` of the forward strand, when the caller has them already, save
+        one forward pass.
+        """
+        if logits is None:
+            logits = self(codes, lengths)
+        probabilities = self.task.activation(logits.float())
         if self.rc_average and self.complement is not None:
             reverse = reverse_complement_codes(codes, self.complement)
             probabilities = 0.5 * (probabilities + self.task.activation(self(reverse, lengths).float()))
@@ -151,7 +158,7 @@ class SequenceSystem(pl.LightningModule):
         self._outputs["loss"].append(loss.detach() * n)
         self._outputs["count"].append(torch.tensor(float(n), device=logits.device))
         self._outputs["probabilities"].append(
-            self.predict_probabilities(batch["codes"], batch["lengths"]).detach()
+            self.predict_probabilities(batch["codes"], batch["lengths"], logits).detach()
         )
         self._outputs["labels"].append(batch["labels"].detach())
 
