@@ -408,6 +408,25 @@ def test_predict_names_short_description_offsets(tmp_path, trained_run):
     assert "described.h5 is corrupt" in result.stderr
 
 
+@pytest.mark.xfail(strict=True, reason="validate ends with a traceback, or passes the store")
+@pytest.mark.parametrize(("attribute", "value"), [
+    ("sources", "not json"),
+    ("class_names", "["),
+    ("checksums", "{bad"),
+    ("alphabet", "klingon"),
+    ("transforms", "7"),
+])
+def test_validate_names_damaged_attribute(store, attribute, value):
+    with h5py.File(store, "r+") as handle:
+        handle.attrs[attribute] = value
+
+    result = run("validate", str(store))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "BAD" in result.stdout
+    assert attribute in result.stdout
+
+
 # ---------------------------------------------------------------- sources and writers
 
 
