@@ -11,6 +11,7 @@ import gzip
 import json
 import multiprocessing
 import os
+import socket
 import subprocess
 import sys
 import textwrap
@@ -464,6 +465,19 @@ def test_long_legal_output_name_written(tmp_path):
     result = run("-q", "preprocess", str(fasta), "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert out.exists()
+
+
+@pytest.mark.xfail(strict=True, reason="a leftover named with the writer's own PID counts as "
+                                       "another live writer")
+def test_leftover_with_own_pid_removed(tmp_path):
+    # Containers often give a rerun the PID of the killed run, so its leftover has our name.
+    path = tmp_path / "pid.h5"
+    leftover = tmp_path / f".pid.h5.{socket.gethostname()}.{os.getpid()}.part"
+    leftover.write_bytes(b"part of a store")
+
+    write_store(path, [SequenceSet.from_strings(["ACGT"], ids=["a"])])
+    assert read_store(path).ids.tolist() == ["a"]
+    assert not leftover.exists()
 
 
 def _write_when_released(path: str, tag: str, barrier, outcomes) -> None:
