@@ -461,7 +461,7 @@ def test_empty_h5_file_called_a_store(tmp_path, command):
 def test_long_legal_output_name_written(tmp_path):
     fasta = tmp_path / "one.fa"
     fasta.write_text(">only\nACGT\n")
-    out = tmp_path / ("a" * 245 + ".h5")  # 248 characters: within the 255 of most file systems
+    out = tmp_path / ("a" * 245 + ".h5")  # 248 bytes, below the 255-byte name limit of ext4 and XFS
     result = run("-q", "preprocess", str(fasta), "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert out.exists()
@@ -470,7 +470,7 @@ def test_long_legal_output_name_written(tmp_path):
 @pytest.mark.xfail(strict=True, reason="a leftover named with the writer's own PID counts as "
                                        "another live writer")
 def test_leftover_with_own_pid_removed(tmp_path):
-    # Containers often give a rerun the PID of the killed run, so its leftover has our name.
+    # Containers often give a rerun the killed run's PID, so the leftover has the rerun's name.
     path = tmp_path / "pid.h5"
     leftover = tmp_path / f".pid.h5.{socket.gethostname()}.{os.getpid()}.part"
     leftover.write_bytes(b"part of a store")
