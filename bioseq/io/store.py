@@ -34,7 +34,6 @@ from __future__ import annotations
 import glob
 import json
 import logging
-import mmap
 import os
 import socket
 import zlib
@@ -390,11 +389,7 @@ SOURCE_DIGESTS = ("crc32", "sha256")
 
 
 def hash_file(path: Path, algorithm: str = "crc32", block_size: int = 1 << 22) -> str:
-    """Compute the hex digest of a file.
-
-    A regular file is mapped into memory, so that a file already in the page
-    cache (the input that was just read) is not copied again; other files are
-    read in 4 MiB blocks.
+    """Compute the hex digest of a file, reading it in 4 MiB blocks.
 
     Parameters
     ----------
@@ -409,7 +404,7 @@ def hash_file(path: Path, algorithm: str = "crc32", block_size: int = 1 << 22) -
     if algorithm == "crc32":
         value = 0
 
-        def add(block: bytes | memoryview) -> None:
+        def add(block: memoryview) -> None:
             nonlocal value
             value = _crc32(block, value)
 
@@ -422,21 +417,23 @@ def hash_file(path: Path, algorithm: str = "crc32", block_size: int = 1 << 22) -
     return digest.hexdigest()
 
 
-def _read_blocks(path: Path, block_size: int, consume: Callable[[bytes | memoryview], None]) -> None:
-    """Pass the bytes of ``path`` to ``consume`` one block at a time, in order."""
-    with open(path, "rb") as handle:
-        try:
-            mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-        except (ValueError, OSError):  # empty files, pipes and devices cannot be mapped
-            while block := handle.read(block_size):
-                consume(block)
-            return
-    with mapped:
-        if hasattr(mmap, "MADV_SEQUENTIAL"):
-            mapped.madvise(mmap.MADV_SEQUENTIAL)
-        for start in range(0, len(mapped), block_size):
-            with memoryview(mapped)[start : start + block_size] as block:
-                consume(block)
+def _read_blocks(path: Path, block_size: int, consume: Callable[[memoryview], None]) -> None:
+    """Pass the bytes of ``path`` to ``consume`` one block at a time, in order.
+
+    One buffer is reused for every block. The file is read rather than mapped
+    into memory, because a mapped file that another process truncates kills
+    the reader with SIGBUS.
+    """
+    buffer = bytearray(block_size)
+    view = memoryview(buffer)
+    with open(path, "rb", buffering=0) as handle:
+        if hasattr(os, "posix_fadvise"):
+            try:
+                os.posix_fadvise(handle.fileno(), 0, 0, os.POSIX_FADV_SEQUENTIAL)
+            except OSError:  # pipes and some file systems do not take the hint
+                pass
+        while size := handle.readinto(buffer):
+            consume(view[:size])
 
 
 def describe_source(path: Path, store_path: Path, digest: str,

@@ -360,7 +360,6 @@ class StoreWriter:
             # still runs, so that the final fsync has little left to wait for.
             self._sync = self._files_pool.submit(os.fdatasync, self._file.id.get_vfd_handle())
             self._unsynced = 0
-        self._sync: Future[None] | None = None
 
     def _append_labels(self, batch: SequenceSet) -> None:
         labelled = batch.labels is not None

@@ -510,8 +510,6 @@ def test_simultaneous_writers_one_rejected(tmp_path):
         assert results == ["rejected", "written"]
 
 
-@pytest.mark.xfail(strict=True, reason="the writer forgets its pending sync, so it runs after "
-                                       "the file is closed")
 def test_disk_sync_runs_while_file_open(tmp_path, monkeypatch):
     from bioseq.io import store_writer
 
@@ -540,8 +538,6 @@ def test_disk_sync_runs_while_file_open(tmp_path, monkeypatch):
     assert all(synced)
 
 
-@pytest.mark.xfail(strict=True, reason="hashing a source that shrinks kills the process "
-                                       "with SIGBUS")
 def test_hash_survives_shrinking_source(tmp_path):
     source = tmp_path / "sparse.fa"
     with open(source, "wb") as handle:
