@@ -13,9 +13,11 @@ from bioseq.sequences import SequenceSet
 def concat_sets(parts: Sequence[SequenceSet]) -> SequenceSet:
     """Concatenate sequence sets that share one alphabet, in order.
 
-    Labels, splits, descriptions and soft masks are kept only when every part
-    has them; class names and task come from the first part, so callers
-    encode labels after concatenating when the parts may differ.
+    Labels, splits and soft masks are kept only when every part has them.
+    Descriptions are kept when any part has them, and records of the other
+    parts get ``""``, which is what a FASTA header without one gives. Class
+    names and task come from the first part, so callers encode labels after
+    concatenating when the parts may differ.
     """
     if len(parts) == 1:
         return parts[0]
@@ -50,6 +52,15 @@ def concat_sets(parts: Sequence[SequenceSet]) -> SequenceSet:
         transforms=transforms,
         flagged=flagged,
         sources=sources,
-        descriptions=joined("descriptions"),
+        descriptions=_joined_descriptions(parts),
         softmask=joined("softmask"),
     )
+
+
+def _joined_descriptions(parts: Sequence[SequenceSet]) -> np.ndarray | None:
+    if all(part.descriptions is None for part in parts):
+        return None
+    return np.concatenate([
+        part.descriptions if part.descriptions is not None else np.full(len(part), "", dtype=object)
+        for part in parts
+    ])
