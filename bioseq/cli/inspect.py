@@ -22,11 +22,12 @@ def inspect(path: Path, as_json: bool, no_file_locking: bool) -> None:
     transformations, source files (with a note when one changed) and storage
     settings. For a model file: its metadata.
     """
+    from bioseq.io.load import STORE_EXTENSIONS
     from bioseq.io.store import is_store_file
     from bioseq.io.store_check import describe_store
 
     # A missing path goes to the store reader too, which tells "not found" apart from "being written".
-    if is_store_file(path) or not path.exists():
+    if is_store_file(path) or not path.exists() or path.suffix.lower() in STORE_EXTENSIONS:
         summary = describe_store(path, locking=False if no_file_locking else None)
         click.echo(json.dumps(summary, indent=2) if as_json else format_store_summary(summary))
         return

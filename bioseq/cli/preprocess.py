@@ -118,8 +118,12 @@ def check_inputs(sources: list[str], out: Path, overwrite: bool) -> list[Path]:
     for path in paths:
         if path.is_dir():
             problems.append(folder_message(path))
-        elif not path.is_file():
+        elif not path.exists():
             problems.append(f"input {path} not found")
+        elif not path.is_file():
+            problems.append(f"input {path} is not a regular file (a pipe or device); preprocess "
+                            "reads each input twice, to encode it and to record its digest, so "
+                            "save the stream to a file first")
         elif path.resolve() == out.resolve():
             problems.append(f"input {path} is also the output; write the store to another path")
         elif is_store_file(path):

@@ -103,10 +103,19 @@ def detect_format(path: str | Path) -> Literal["fasta", "table", "store"]:
     path = Path(path)
     if path.is_dir():
         raise ConfigError(folder_message(path))
-    if not path.is_file():
+    if not path.exists():
         raise FileNotFoundError(f"input file not found: {path}")
     if read_magic(path, len(HDF5_MAGIC)) == HDF5_MAGIC:
         return "store"
+    if path.suffix.lower() in STORE_EXTENSIONS:
+        from bioseq.errors import StoreError
+
+        size = path.stat().st_size
+        raise StoreError(
+            f"{path} is named like an HDF5 store but is not one ({size} bytes, no HDF5 "
+            "signature); it may be an incomplete copy: copy it again or rebuild it with "
+            "bioseq preprocess"
+        )
     with open_binary(path) as stream:
         head = read_block(stream, 4096, path)
     if head.startswith(UTF8_BOM):
@@ -123,6 +132,10 @@ def detect_format(path: str | Path) -> Literal["fasta", "table", "store"]:
     if name.endswith(".txt") and not any(sep in first_line for sep in (b"\t", b",", b";")):
         return "fasta"
     return "table"
+
+
+#: File name endings of HDF5 stores; such a file without the HDF5 signature is a damaged store.
+STORE_EXTENSIONS = (".h5", ".hdf5", ".hdf")
 
 
 def folder_message(path: Path) -> str:
