@@ -76,6 +76,15 @@ class StoreDataset(Dataset):
         Labels by store row, ``(n_records,)`` or ``(n_records, K)``, served
         in place of the store's own (for example re-encoded in another class
         order); None serves the store's labels.
+    identity : tuple or None, default=None
+        :attr:`~bioseq.io.store.Store.identity` of the store that the caller
+        read its records from; a store replaced since then is rejected.
+
+    Raises
+    ------
+    StoreError
+        If the store is replaced (``bioseq preprocess --overwrite``) between
+        the reads of this data set, which would mix two stores' records.
     """
 
     def __init__(
@@ -91,6 +100,7 @@ class StoreDataset(Dataset):
         locking: bool | None = None,
         on_stale: StaleAction = "error",
         labels: np.ndarray | None = None,
+        identity: tuple[int, int, int] | None = None,
     ) -> None:
         if block_records < 1:
             raise ValueError(f"block_records must be at least 1, got {block_records}")
@@ -102,6 +112,9 @@ class StoreDataset(Dataset):
         self.cache_blocks = max(cache_blocks, 1)
         self.locking = locking
         with open_store(self.path, alphabet=alphabet, locking=locking, on_stale=on_stale) as store:
+            self.identity = store.identity
+            if identity is not None and identity != self.identity:
+                raise _replaced(self.path)
             self.alphabet = store.alphabet
             self.task = store.task
             self.class_names = store.class_names
@@ -164,7 +177,11 @@ class StoreDataset(Dataset):
     def _handle(self) -> Store:
         # Never reuse a handle opened before a fork: HDF5 handles are not fork-safe.
         if self._store is None or self._pid != os.getpid():
-            self._store = open_store(self.path, locking=self.locking, on_stale="ignore")
+            store = open_store(self.path, locking=self.locking, on_stale="ignore")
+            if store.identity != self.identity:
+                store.close()
+                raise _replaced(self.path)
+            self._store = store
             self._pid = os.getpid()
             self._cache.clear()
         return self._store
@@ -233,6 +250,14 @@ class StoreDataset(Dataset):
 
     def __getitems__(self, indices: Sequence[int]) -> dict[str, torch.Tensor]:
         return self[indices]
+
+
+def _replaced(path: Path) -> StoreError:
+    return StoreError(
+        f"{path} was replaced (bioseq preprocess --overwrite?) after this run read its "
+        "records, so its rows no longer match; run the command again to read the new store, "
+        "or write new stores to another path while runs use the old one"
+    )
 
 
 def _truncate_start(size: int, width: int, truncate: str | None, record: str, path: Path) -> int:

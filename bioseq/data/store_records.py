@@ -111,6 +111,8 @@ class StoreRecords:
         Records in the whole store (a subset keeps the count).
     content_keys : numpy.ndarray of shape (N, 2), dtype uint64, or None
         Content key of each record (see :func:`hash_record_codes`).
+    identity : tuple or None
+        :attr:`~bioseq.io.store.Store.identity` of the file the records came from.
     labels, class_names, task, splits, transforms, flagged, sources
         As in :class:`~bioseq.sequences.SequenceSet`.
     """
@@ -129,6 +131,7 @@ class StoreRecords:
     transforms: Counter = field(default_factory=Counter)
     flagged: dict[str, list[str]] = field(default_factory=dict)
     sources: list[str] = field(default_factory=list)
+    identity: tuple[int, int, int] | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -264,6 +267,7 @@ def read_store_records(
             splits=splits,
             transforms=Counter(store.transforms),
             sources=[str(store_path)],
+            identity=store.identity,
         )
     _map_splits(records, parse_split_map(split_map), store_path)  # type: ignore[arg-type]
     if split is not None:

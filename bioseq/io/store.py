@@ -47,7 +47,7 @@ import h5py
 import numpy as np
 
 from bioseq import __version__
-from bioseq.alphabet import Alphabet, get_alphabet
+from bioseq.alphabet import ALPHABETS, Alphabet, get_alphabet
 from bioseq.errors import BioseqWarning, StoreError
 from bioseq.sequences import SequenceSet
 
@@ -105,26 +105,57 @@ def is_store_file(path: str | os.PathLike[str]) -> bool:
         return False
 
 
+def _temp_stem(path: Path) -> str:
+    """Return the part of the temporary name taken from ``path``'s name.
+
+    A name too long to take host, process id and suffix as well (file names
+    have at most 255 bytes) is cut, and a hash of the whole name keeps it
+    unique.
+    """
+    name = path.name
+    if len(name.encode("utf-8")) <= _MAX_TEMP_STEM_BYTES:
+        return name
+    import hashlib
+
+    digest = hashlib.sha1(name.encode("utf-8")).hexdigest()[:12]
+    cut = name.encode("utf-8")[: _MAX_TEMP_STEM_BYTES - 13].decode("utf-8", errors="ignore")
+    return f"{cut}~{digest}"
+
+
+# Bytes of the store's name kept in its temporary name: 255 less the dot, the host name
+# (up to 64 bytes), the process id and ".part".
+_MAX_TEMP_STEM_BYTES = 160
+
+
 def temp_path_for(path: Path) -> Path:
     """Return the temporary file name the writer of ``path`` streams into."""
-    return path.with_name(f".{path.name}.{socket.gethostname()}.{os.getpid()}.part")
+    return path.with_name(f".{_temp_stem(path)}.{socket.gethostname()}.{os.getpid()}.part")
 
 
 def find_partial_files(path: Path) -> list[Path]:
     """List the temporary files that writers of ``path`` have left or are writing."""
-    pattern = str(path.with_name(f".{glob.escape(path.name)}.*.part"))
+    pattern = str(path.with_name(f".{glob.escape(_temp_stem(path))}.*.part"))
     return sorted(Path(found) for found in glob.glob(pattern))
+
+
+#: Temporary files that writers in this process are writing now.
+ACTIVE_WRITES: set[Path] = set()
 
 
 def writer_is_alive(partial: Path, store_path: Path) -> bool | None:
     """Tell whether the process that writes ``partial`` (a temp file of ``store_path``) runs.
 
     Returns None when the writer runs on another host, which cannot be checked.
+    A file named with this process's own id is alive only while a writer here
+    writes it: a killed run's leftover can carry the same id when process ids
+    are reused, as they often are in containers.
     """
-    middle = partial.name[len(f".{store_path.name}.") : -len(".part")]
+    middle = partial.name[len(f".{_temp_stem(store_path)}.") : -len(".part")]
     host, _, pid_text = middle.rpartition(".")
     if host != socket.gethostname() or not pid_text.isdigit():
         return None
+    if int(pid_text) == os.getpid():
+        return partial.resolve() in ACTIVE_WRITES
     try:
         os.kill(int(pid_text), 0)
     except ProcessLookupError:
@@ -211,9 +242,9 @@ def read_text(path: Path, handle: h5py.File, column: str, start: int = 0,
               stop: int | None = None) -> np.ndarray:
     """Read values ``start`` to ``stop`` of a text column (``ids`` or ``descriptions``).
 
-    Only the two bounding offsets and the bytes between them are read. The
-    bytes must start right after a zero byte and hold exactly one zero byte
-    per value, so offsets that point inside a value are reported as corrupt.
+    Every offset in the range must point right after a zero byte and the
+    bytes must hold one zero byte per value, so damaged offsets are reported
+    rather than read as other values.
 
     Returns
     -------
@@ -226,22 +257,27 @@ def read_text(path: Path, handle: h5py.File, column: str, start: int = 0,
         If the datasets cannot be read or do not agree.
     """
     text_name, offsets_name = TEXT_DATASETS[column]
-    offsets = handle[offsets_name]
-    n_values = offsets.shape[0] - 1
+    n_values = handle[offsets_name].shape[0] - 1
     stop = n_values if stop is None else min(stop, n_values)
     if stop <= start:
         return np.empty(0, dtype=object)
-    first = int(read_dataset(path, offsets, start))
-    last = int(read_dataset(path, offsets, stop))
+    offsets = read_dataset(path, handle[offsets_name], slice(start, stop + 1))
+    first, last = int(offsets[0]), int(offsets[-1])
     text = handle[text_name]
     lead = 1 if start > 0 else 0
-    if first - lead < 0 or last > text.shape[0] or last <= first or (start == 0 and first != 0):
-        raise _text_corrupt(path, offsets_name, f"values {start} to {stop} span bytes "
-                            f"{first} to {last} of {text.shape[0]}")
+    if (first - lead < 0 or last > text.shape[0] or (start == 0 and first != 0)
+            or np.any(np.diff(offsets) < 1)):
+        raise _text_corrupt(path, offsets_name, f"offsets {start} to {stop} that do not rise "
+                            f"by at least 1 within the {text.shape[0]} bytes of {text_name}")
     raw = read_dataset(path, text, slice(first - lead, last))
-    if (lead and raw[0] != 0) or raw[-1] != 0:
-        raise _text_corrupt(path, offsets_name, f"offset {first if lead and raw[0] else last} "
-                            "does not follow the end of a value")
+    # The byte before each value's start, and the value's own last byte, must be zero.
+    ends = offsets - first + lead - 1
+    checked = ends if lead else ends[1:]
+    not_zero = np.flatnonzero(raw[checked] != 0)
+    if len(not_zero):
+        record = start + int(not_zero[0]) + (0 if lead else 1)
+        raise _text_corrupt(path, offsets_name, f"offset {int(offsets[record - start])} at "
+                            f"record {record}, which is not the start of a value")
     try:
         values = raw[lead:].tobytes().decode("utf-8").split("\0")
     except UnicodeDecodeError as error:
@@ -256,8 +292,8 @@ def read_text(path: Path, handle: h5py.File, column: str, start: int = 0,
 
 
 def _text_corrupt(path: Path, name: str, detail: str) -> StoreError:
-    return StoreError(f"{path} is corrupt: dataset {name} holds {detail}; run bioseq validate "
-                      f"{path} and rebuild the store with bioseq preprocess --overwrite")
+    return StoreError(f"{path} is corrupt: dataset {name} contains {detail}; rebuild the store "
+                      "with bioseq preprocess --overwrite")
 
 
 def read_failure(path: Path, name: str, error: BaseException, where: str = "") -> StoreError:
@@ -335,9 +371,11 @@ def _missing_store_error(path: Path) -> StoreError:
     for partial in partials:
         alive = writer_is_alive(partial, path)
         if alive or alive is None:
+            elsewhere = "" if alive else (
+                f" (by a process on another host; if none runs there, delete {partial})")
             return StoreError(
                 f"{path} is being written (incomplete): {partial.name} exists in the same "
-                "folder; wait for bioseq preprocess to finish, then read the store"
+                f"folder{elsewhere}; wait for bioseq preprocess to finish, then read the store"
             )
     if partials:
         names = ", ".join(p.name for p in partials)
@@ -525,6 +563,16 @@ class Store:
         return read_dataset(self.path, self.handle["offsets"])
 
     @property
+    def identity(self) -> tuple[int, int, int]:
+        """Device, inode and modification time of the open file.
+
+        A store replaced by ``bioseq preprocess --overwrite`` is a new file,
+        so readers that open the path again compare this to tell.
+        """
+        info = os.fstat(self.handle.id.get_vfd_handle())
+        return info.st_dev, info.st_ino, info.st_mtime_ns
+
+    @property
     def checksums(self) -> dict[str, int]:
         """The CRC-32 of each dataset's content recorded at write time (empty for old stores)."""
         return {name: int(value, 16)
@@ -699,9 +747,27 @@ def read_codes(path: Path, codes: h5py.Dataset, start: int, stop: int) -> np.nda
         for index in range(first, last + 1):
             fetch(index)
     else:
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            list(pool.map(fetch, range(first, last + 1)))
+        list(_inflate_pool().map(fetch, range(first, last + 1)))
     return out
+
+
+_INFLATE_POOL: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _inflate_pool() -> ThreadPoolExecutor:
+    """Return this process's two inflate threads, started on first use.
+
+    The threads live as long as the process. A pool per call started two new
+    threads each time, and each new thread can get its own malloc arena, which
+    kept freed chunk buffers and made a long training run grow by hundreds of MB.
+    A forked child (a DataLoader worker) starts its own pool, since threads do
+    not survive a fork.
+    """
+    global _INFLATE_POOL
+    if _INFLATE_POOL is None or _INFLATE_POOL[0] != os.getpid():
+        _INFLATE_POOL = (os.getpid(), ThreadPoolExecutor(max_workers=2,
+                                                         thread_name_prefix="bioseq-inflate"))
+    return _INFLATE_POOL[1]
 
 
 def open_store(
@@ -745,26 +811,112 @@ def open_store(
     try:
         _check_header(store_path, handle, alphabet)
         attrs = {key: _plain(value) for key, value in handle.attrs.items()}
-        sources = json.loads(attrs.get("sources", "[]"))
+        parsed = _parse_attributes(store_path, attrs)
+        _check_layout(store_path, handle, parsed["n_sequences"])
         if on_stale != "ignore":
-            _report_stale(store_path, find_stale_sources(store_path, sources), on_stale)
-        class_names = json.loads(attrs.get("class_names", "null"))
+            _report_stale(store_path, find_stale_sources(store_path, parsed["sources"]), on_stale)
         store = Store(
             path=store_path,
             handle=handle,
-            alphabet=get_alphabet(attrs["alphabet"]),
-            n_sequences=int(attrs["n_sequences"]),
-            task=attrs.get("task") or None,
-            class_names=class_names,
-            split_names=json.loads(attrs.get("split_names", "[]")),
-            sources=sources,
-            transforms=json.loads(attrs.get("transforms", "{}")),
+            alphabet=get_alphabet(parsed["alphabet"]),
+            n_sequences=parsed["n_sequences"],
+            task=parsed["task"] or None,
+            class_names=parsed["class_names"],
+            split_names=parsed["split_names"],
+            sources=parsed["sources"],
+            transforms=parsed["transforms"],
             attrs=attrs,
         )
     except BaseException:
         handle.close()
         raise
     return store
+
+
+def _is_str_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def _is_count_map(value: Any) -> bool:
+    return isinstance(value, dict) and all(isinstance(count, int) for count in value.values())
+
+
+# Root attributes that readers use: JSON default (None when the attribute is required and
+# plain), the check of the parsed value, and what the value must be.
+_ATTRIBUTES: dict[str, tuple[str | None, Callable[[Any], bool], str]] = {
+    "alphabet": (None, lambda value: value in ALPHABETS, f"one of {sorted(ALPHABETS)}"),
+    "n_sequences": (None, lambda value: isinstance(value, int) and value >= 0,
+                    "a record count"),
+    "task": (None, lambda value: isinstance(value, str), "a task name or empty text"),
+    "sources": ("[]", lambda value: isinstance(value, list) and all(
+        isinstance(item, dict) and {"path", "size", "mtime_ns"} <= set(item) for item in value),
+        "a JSON list of source records"),
+    "class_names": ("null", lambda value: value is None or _is_str_list(value),
+                    "a JSON list of class names or null"),
+    "split_names": ("[]", _is_str_list, "a JSON list of split names"),
+    "transforms": ("{}", _is_count_map, "a JSON object of counts"),
+    "flagged": ("{}", lambda value: isinstance(value, dict) and all(
+        _is_str_list(ids) for ids in value.values()), "a JSON object of id lists"),
+    "checksums": ("{}", lambda value: isinstance(value, dict) and all(
+        isinstance(text, str) and len(text) == 8 and all(c in "0123456789abcdef" for c in text)
+        for text in value.values()), "a JSON object of 8-digit hex CRC-32 values"),
+    "input": ("{}", lambda value: isinstance(value, dict), "a JSON object"),
+}
+
+
+def _parse_attributes(path: Path, attrs: dict[str, Any]) -> dict[str, Any]:
+    """Parse the root attributes that readers use, and reject damaged ones by name."""
+    parsed = {}
+    for name, (default, valid, expected) in _ATTRIBUTES.items():
+        if default is None:
+            if name not in attrs:
+                raise StoreError(f"{path} is corrupt: root attribute {name} is missing; "
+                                 "rebuild the store with bioseq preprocess --overwrite")
+            value = attrs[name]
+            if name == "n_sequences" and isinstance(value, (int, np.integer)):
+                value = int(value)
+        else:
+            try:
+                value = json.loads(attrs.get(name, default))
+            except (TypeError, ValueError):
+                value = _INVALID
+        if value is _INVALID or not valid(value):
+            excerpt = str(attrs.get(name))
+            excerpt = excerpt if len(excerpt) <= 60 else excerpt[:57] + "..."
+            raise StoreError(f"{path} is corrupt: root attribute {name} is {excerpt!r}, expected "
+                             f"{expected}; rebuild the store with bioseq preprocess --overwrite")
+        parsed[name] = value
+    return parsed
+
+
+_INVALID = object()
+
+
+def _check_layout(path: Path, handle: h5py.File, n_records: int) -> None:
+    """Check every dataset's row count against the record count, so no reader runs off one."""
+    expected = {"offsets": n_records + 1, "labels": n_records, "splits": n_records}
+    for text_name, offsets_name in TEXT_DATASETS.values():
+        if (text_name in handle) != (offsets_name in handle):
+            present, missing = (text_name, offsets_name) if text_name in handle else (
+                offsets_name, text_name)
+            raise StoreError(f"{path} is corrupt: dataset {present} is present but {missing} is "
+                             "missing; rebuild the store with bioseq preprocess --overwrite")
+        expected[offsets_name] = n_records + 1
+    for name, rows in expected.items():
+        if name in handle and handle[name].shape[0] != rows:
+            raise StoreError(f"{path} is corrupt: dataset {name} has {handle[name].shape[0]} "
+                             f"rows, but the store has {n_records} records, so it needs {rows}; "
+                             "rebuild the store with bioseq preprocess --overwrite")
+    ends = {"offsets": "codes", **{offsets_name: text_name
+                                   for text_name, offsets_name in TEXT_DATASETS.values()}}
+    for offsets_name, data_name in ends.items():
+        if offsets_name not in handle:
+            continue
+        last = int(read_dataset(path, handle[offsets_name], n_records))
+        if last != handle[data_name].shape[0]:
+            raise StoreError(f"{path} is corrupt: dataset {offsets_name} ends at {last}, but "
+                             f"{data_name} holds {handle[data_name].shape[0]} values; rebuild "
+                             "the store with bioseq preprocess --overwrite")
 
 
 def _report_stale(path: Path, stale: list[str], on_stale: StaleAction) -> None:

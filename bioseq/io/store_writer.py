@@ -36,6 +36,7 @@ from bioseq.errors import StoreError
 from bioseq.io._huffman import compress_huffman
 from bioseq.io.labels import natural_key
 from bioseq.io.store import (
+    ACTIVE_WRITES,
     CODE_CHUNK,
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -150,9 +151,11 @@ class StoreWriter:
                 logger.info("removing %s, left by an interrupted writer", partial)
                 partial.unlink(missing_ok=True)
             else:
+                elsewhere = "" if alive else (
+                    f"; if no writer runs on that host, delete {partial}")
                 raise StoreError(
                     f"{self.path} is being written by another process ({partial.name} exists); "
-                    "wait for it to finish or write to another path"
+                    f"wait for it to finish or write to another path{elsewhere}"
                 )
         self.temp_path = temp_path_for(self.path)
         # Chunks are compressed in one pool. Source hashes and disk syncs wait on the file
@@ -170,6 +173,7 @@ class StoreWriter:
         except OSError as error:
             self._shutdown_pools()
             raise output_error(self.path, error) from error
+        ACTIVE_WRITES.add(self.temp_path.resolve())
         self._datasets: dict[str, h5py.Dataset] = {}
         self._rows: dict[str, _RowAppender] = {}
         # Bytes written so far to each text column's text dataset.
@@ -499,6 +503,7 @@ class StoreWriter:
         self._shutdown_pools()
         _fsync(self.temp_path)
         os.replace(self.temp_path, self.path)
+        ACTIVE_WRITES.discard(self.temp_path.resolve())
         _fsync(self.path.parent)
         logger.info("wrote %d records (%d residues) to %s", self._n_records, self._n_residues,
                     self.path)
@@ -548,6 +553,7 @@ class StoreWriter:
             self._file.close()
         finally:
             self.temp_path.unlink(missing_ok=True)
+            ACTIVE_WRITES.discard(self.temp_path.resolve())
 
 
 class _RowAppender:

@@ -117,7 +117,8 @@ def make_store_dataset(records: StoreRecords, length: int, truncate: str | None,
         labels[records.rows] = records.labels
     return StoreDataset(records.path, length=length, pad="right", truncate=truncate,  # type: ignore[arg-type]
                         block_records=choose_block_records(records.lengths),
-                        cache_blocks=cache_blocks, labels=labels, on_stale="ignore")
+                        cache_blocks=cache_blocks, labels=labels, on_stale="ignore",
+                        identity=records.identity)
 
 
 def make_store_loaders(

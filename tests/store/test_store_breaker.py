@@ -225,7 +225,6 @@ def test_gzip_input_gives_same_contents(tmp_path):
     assert np.array_equal(unpacked.offsets, plain.offsets)
 
 
-@pytest.mark.xfail(strict=True, reason="a table among the inputs drops every FASTA description")
 def test_fasta_descriptions_kept_beside_table(tmp_path):
     fasta = tmp_path / "unusual.fa"
     write_unusual_fasta(fasta)
@@ -289,8 +288,6 @@ def test_loader_shuffled_indices_match_store(store):
     assert sorted(seen) == sorted(indices.tolist())
 
 
-@pytest.mark.xfail(strict=True, reason="the dataset opens the store lazily and mixes the new "
-                                       "file's codes with the old file's offsets")
 def test_dataset_over_replaced_store_keeps_old_data(tmp_path):
     from bioseq.data.store_dataset import StoreDataset
 
@@ -326,8 +323,6 @@ def swap_two(offsets: np.ndarray) -> np.ndarray:
     return damaged
 
 
-@pytest.mark.xfail(strict=True, reason="validate checks id offsets only at 65536-record block "
-                                       "edges, so damage with a matching checksum passes")
 @pytest.mark.parametrize("damage", [shift_inside_value, swap_two], ids=["inside", "falling"])
 def test_validate_finds_bad_id_offset(store, damage):
     with h5py.File(store, "r") as handle:
@@ -338,7 +333,6 @@ def test_validate_finds_bad_id_offset(store, damage):
     assert any("id_offsets" in problem for problem in problems)
 
 
-@pytest.mark.xfail(strict=True, reason="predict ends with a ValueError traceback")
 def test_predict_names_short_id_offsets(store, tmp_path, trained_run):
     drop_last_rows(store, "id_offsets", 5)
     result = run("-q", "predict", str(trained_run), str(store), "--out", str(tmp_path / "p.csv"))
@@ -348,14 +342,12 @@ def test_predict_names_short_id_offsets(store, tmp_path, trained_run):
     assert "id_offsets" in result.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="the message blames id_text, which is intact")
 def test_read_names_short_id_offsets(store):
     drop_last_rows(store, "id_offsets", 5)
     with pytest.raises(StoreError, match="dataset id_offsets"):
         read_store(store)
 
 
-@pytest.mark.xfail(strict=True, reason="iter_store raises a bare ValueError")
 def test_stream_names_short_labels(store):
     drop_last_rows(store, "labels", 5)
     with pytest.raises(StoreError, match="enc.h5 is corrupt"):
@@ -363,7 +355,6 @@ def test_stream_names_short_labels(store):
             pass
 
 
-@pytest.mark.xfail(strict=True, reason="the loader raises IndexError or ValueError")
 @pytest.mark.parametrize("name", ["id_offsets", "codes"])
 def test_loader_names_short_dataset(store, name):
     from bioseq.data.store_dataset import make_store_loader
@@ -385,7 +376,6 @@ def described_store(folder: Path) -> Path:
     return out
 
 
-@pytest.mark.xfail(strict=True, reason="validate ends with a KeyError traceback")
 def test_validate_names_missing_description_offsets(tmp_path):
     out = described_store(tmp_path)
     with h5py.File(out, "r+") as handle:
@@ -398,7 +388,6 @@ def test_validate_names_missing_description_offsets(tmp_path):
     assert "description_offsets" in result.stdout
 
 
-@pytest.mark.xfail(strict=True, reason="predict ends with an IndexError traceback")
 def test_predict_names_short_description_offsets(tmp_path, trained_run):
     out = described_store(tmp_path)
     drop_last_rows(out, "description_offsets", 5)
@@ -409,7 +398,6 @@ def test_predict_names_short_description_offsets(tmp_path, trained_run):
     assert "described.h5 is corrupt" in result.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="validate ends with a traceback, or passes the store")
 @pytest.mark.parametrize(("attribute", "value"), [
     ("sources", "not json"),
     ("class_names", "["),
@@ -431,7 +419,6 @@ def test_validate_names_damaged_attribute(store, attribute, value):
 # ---------------------------------------------------------------- sources and writers
 
 
-@pytest.mark.xfail(strict=True, reason="a FIFO input is reported as 'not found'")
 def test_fifo_input_not_reported_missing(tmp_path):
     fifo = tmp_path / "stream.fa"
     os.mkfifo(fifo)
@@ -441,8 +428,6 @@ def test_fifo_input_not_reported_missing(tmp_path):
     assert "not found" not in result.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="a 0-byte .h5 file is reported as an empty table or "
-                                       "model file")
 @pytest.mark.parametrize("command", ["inspect", "train"])
 def test_empty_h5_file_called_a_store(tmp_path, command):
     empty = tmp_path / "copied.h5"
@@ -456,8 +441,6 @@ def test_empty_h5_file_called_a_store(tmp_path, command):
     assert "HDF5" in result.stderr or "store" in result.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="the temporary name adds about 20 characters, so a legal "
-                                       "long name fails with 'choose a writable folder'")
 def test_long_legal_output_name_written(tmp_path):
     fasta = tmp_path / "one.fa"
     fasta.write_text(">only\nACGT\n")
@@ -467,8 +450,6 @@ def test_long_legal_output_name_written(tmp_path):
     assert out.exists()
 
 
-@pytest.mark.xfail(strict=True, reason="a leftover named with the writer's own PID counts as "
-                                       "another live writer")
 def test_leftover_with_own_pid_removed(tmp_path):
     # Containers often give a rerun the killed run's PID, so the leftover has the rerun's name.
     path = tmp_path / "pid.h5"

@@ -209,13 +209,21 @@ def test_empty_store_never_trains(tmp_path):
 def test_store_being_written_is_refused(tmp_path):
     fasta = write_fasta(tmp_path / "motif.fa")
     store = tmp_path / "enc.h5"
-    from bioseq.io.store import temp_path_for
+    import socket
+    import subprocess
 
-    # A live writer's temporary file (this process's own name) and no final store yet.
-    temp_path_for(store).write_bytes(b"")
-    message = cli_error("train", "--data", str(store), "--out", str(tmp_path / "run"), *TRAIN)
+    # The temporary file of a writer that runs in another live process, and no final store yet.
+    writer = subprocess.Popen(["sleep", "60"])
+    try:
+        partial = store.with_name(f".{store.name}.{socket.gethostname()}.{writer.pid}.part")
+        partial.write_bytes(b"")
+        message = cli_error("train", "--data", str(store), "--out", str(tmp_path / "run"),
+                            *TRAIN)
+    finally:
+        writer.kill()
+        writer.wait()
     assert "is being written (incomplete)" in message
-    temp_path_for(store).unlink()
+    partial.unlink()
     preprocess(fasta, store)
     assert (store).is_file()
 
