@@ -152,10 +152,16 @@ def writer_is_alive(partial: Path, store_path: Path) -> bool | None:
     """
     middle = partial.name[len(f".{_temp_stem(store_path)}.") : -len(".part")]
     host, _, pid_text = middle.rpartition(".")
+    return _process_is_alive(host, pid_text, partial)
+
+
+def _process_is_alive(host: str, pid_text: str, own_file: Path) -> bool | None:
+    # None: another host, which cannot be checked. This process's own id counts as alive
+    # only while a writer here has own_file open.
     if host != socket.gethostname() or not pid_text.isdigit():
         return None
     if int(pid_text) == os.getpid():
-        return partial.resolve() in ACTIVE_WRITES
+        return own_file.resolve() in ACTIVE_WRITES
     try:
         os.kill(int(pid_text), 0)
     except ProcessLookupError:
@@ -163,6 +169,57 @@ def writer_is_alive(partial: Path, store_path: Path) -> bool | None:
     except PermissionError:
         return True
     return True
+
+
+def lock_path_for(path: Path) -> Path:
+    """Return the lock file that one writer of ``path`` at a time creates."""
+    return path.with_name(f".{_temp_stem(path)}.lock")
+
+
+def claim_writer_lock(path: Path) -> Path:
+    """Create the writer lock of ``path`` atomically, replacing one left by a dead writer.
+
+    The lock contains ``HOST PID``. Two writers that start at the same moment
+    cannot both create it, while each one's own temporary file has a
+    different name.
+
+    Raises
+    ------
+    StoreError
+        If a live writer (or one on another host) holds the lock.
+    """
+    lock = lock_path_for(path)
+    # The lock appears with its content: a filled file is hard-linked to the lock name,
+    # which fails when the name exists, so no writer ever reads a half-written lock.
+    owner = f"{socket.gethostname()} {os.getpid()}"
+    filled = lock.with_name(f"{lock.name}.{socket.gethostname()}.{os.getpid()}")
+    filled.write_text(owner + "\n")
+    try:
+        for _ in range(2):
+            try:
+                os.link(filled, lock)
+                return lock
+            except FileExistsError:
+                pass
+            try:
+                host, _, pid_text = lock.read_text().strip().rpartition(" ")
+            except FileNotFoundError:
+                continue  # released meanwhile: try again
+            except UnicodeDecodeError:
+                host, pid_text = "", ""
+            alive = _process_is_alive(host, pid_text, lock) if host else False
+            if alive is False:
+                logger.info("removing %s, left by an interrupted writer", lock)
+                lock.unlink(missing_ok=True)
+                continue
+            elsewhere = "" if alive else f"; if no writer runs on {host}, delete {lock}"
+            raise StoreError(f"{path} is being written by another process ({lock.name} "
+                             f"exists); wait for it to finish or write to another path"
+                             f"{elsewhere}")
+    finally:
+        filled.unlink(missing_ok=True)
+    raise StoreError(f"{path}: could not create the writer lock {lock}; another writer may "
+                     "be starting, so run the command again")
 
 
 # ------------------------------------------------------------------ checksums

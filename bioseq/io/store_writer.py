@@ -45,6 +45,7 @@ from bioseq.io.store import (
     TEXT_CHUNK,
     TEXT_DATASETS,
     TextValueError,
+    claim_writer_lock,
     describe_source,
     encode_text,
     find_partial_files,
@@ -145,6 +146,16 @@ class StoreWriter:
             )
         if not self.path.parent.is_dir():
             raise StoreError(f"output folder {self.path.parent} does not exist")
+        self._lock = claim_writer_lock(self.path)
+        ACTIVE_WRITES.add(self._lock.resolve())
+        try:
+            self._remove_leftovers()
+            self._start(sources, source_digest)
+        except BaseException:
+            self._release_lock()
+            raise
+
+    def _remove_leftovers(self) -> None:
         for partial in find_partial_files(self.path):
             alive = writer_is_alive(partial, self.path)
             if alive is False:
@@ -157,6 +168,8 @@ class StoreWriter:
                     f"{self.path} is being written by another process ({partial.name} exists); "
                     f"wait for it to finish or write to another path{elsewhere}"
                 )
+
+    def _start(self, sources: Sequence[str | os.PathLike[str]], source_digest: str) -> None:
         self.temp_path = temp_path_for(self.path)
         # Chunks are compressed in one pool. Source hashes and disk syncs wait on the file
         # system, so they run in another and never hold up a chunk.
@@ -504,6 +517,7 @@ class StoreWriter:
         _fsync(self.temp_path)
         os.replace(self.temp_path, self.path)
         ACTIVE_WRITES.discard(self.temp_path.resolve())
+        self._release_lock()
         _fsync(self.path.parent)
         logger.info("wrote %d records (%d residues) to %s", self._n_records, self._n_residues,
                     self.path)
@@ -537,6 +551,10 @@ class StoreWriter:
         logger.info("input batches listed different classes; stored them sorted: %s", final)
         return final
 
+    def _release_lock(self) -> None:
+        ACTIVE_WRITES.discard(self._lock.resolve())
+        self._lock.unlink(missing_ok=True)
+
     def _shutdown_pools(self) -> None:
         for pool in (self._pool, self._files_pool):
             pool.shutdown(wait=True, cancel_futures=True)
@@ -554,6 +572,7 @@ class StoreWriter:
         finally:
             self.temp_path.unlink(missing_ok=True)
             ACTIVE_WRITES.discard(self.temp_path.resolve())
+            self._release_lock()
 
 
 class _RowAppender:

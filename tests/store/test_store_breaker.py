@@ -1,7 +1,7 @@
 """Hard inputs and damaged stores, used through the CLI and the Python API as users do.
 
-Tests marked xfail reproduce known failures. Each reason states what a
-user gets today, and the assertions state the expected behaviour.
+Each test states the expected behaviour of one case that once failed or that
+a user is likely to meet.
 """
 
 from __future__ import annotations
@@ -474,8 +474,6 @@ def _write_when_released(path: str, tag: str, barrier, outcomes) -> None:
         outcomes.put("rejected")
 
 
-@pytest.mark.xfail(strict=True, reason="writers that start together both pass the check for "
-                                       "another writer's temporary file")
 def test_simultaneous_writers_one_rejected(tmp_path):
     context = multiprocessing.get_context("fork")
     path = str(tmp_path / "race.h5")
