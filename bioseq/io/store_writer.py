@@ -146,7 +146,12 @@ class StoreWriter:
             )
         if not self.path.parent.is_dir():
             raise StoreError(f"output folder {self.path.parent} does not exist")
-        self._lock = claim_writer_lock(self.path)
+        try:
+            self._lock = claim_writer_lock(self.path)
+        except OSError as error:
+            if isinstance(error, StoreError):
+                raise
+            raise output_error(self.path, error) from error
         ACTIVE_WRITES.add(self._lock.resolve())
         try:
             self._remove_leftovers()
