@@ -17,25 +17,14 @@ from bioseq.errors import StoreError
 from bioseq.io.store import open_store, read_store, validate_store, write_store
 from bioseq.sequences import SequenceSet
 
+from .helpers import labelled_set as shared_labelled_set
+
 BIOSEQ = Path(sys.executable).with_name("bioseq")
 N_RECORDS = 400
 
 
 def labelled_set(n: int = N_RECORDS) -> SequenceSet:
-    rng = np.random.default_rng(11)
-    lengths = rng.integers(30, 60, n)
-    offsets = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    return SequenceSet(
-        ids=np.array([f"Q{i:05d}X" for i in range(n)], dtype=object),
-        codes=rng.integers(0, 4, int(offsets[-1]), dtype=np.uint8),
-        offsets=offsets,
-        alphabet="dna",
-        labels=rng.integers(0, 2, n).astype(np.int64),
-        class_names=["neg", "pos"],
-        task="binary",
-        splits=np.array(["train", "valid", "test"], dtype=object)[np.arange(n) % 3],
-    )
+    return shared_labelled_set(n, seed=11, min_length=30, id_format="Q{:05d}X")
 
 
 def flip_chunk_byte(path: Path, dataset: str) -> None:
@@ -173,7 +162,7 @@ def test_store_loader_names_corrupt_code_chunk(store):
         dataset[[0, 1]]
 
 
-def test_shifted_id_offset_stops_a_stream_that_reads_it(store):
+def test_shifted_id_offset_stops_stream(store):
     from bioseq.io.store_stream import iter_store
 
     shift_id_offset(store, 17)

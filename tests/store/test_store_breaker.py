@@ -28,6 +28,8 @@ from bioseq.io.store import open_store, read_store, update_checksum, validate_st
 from bioseq.io.store_stream import iter_store
 from bioseq.sequences import SequenceSet
 
+from .helpers import labelled_set as shared_labelled_set
+
 BIOSEQ = Path(sys.executable).with_name("bioseq")
 
 
@@ -64,20 +66,7 @@ def labelled_table(path: Path, ids: list[str], seed: int = 0) -> None:
 
 
 def labelled_set(n: int = 300) -> SequenceSet:
-    rng = np.random.default_rng(7)
-    lengths = rng.integers(20, 60, n)
-    offsets = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    return SequenceSet(
-        ids=np.array([f"rec{i}" for i in range(n)], dtype=object),
-        codes=rng.integers(0, 4, int(offsets[-1]), dtype=np.uint8),
-        offsets=offsets,
-        alphabet="dna",
-        labels=rng.integers(0, 2, n).astype(np.int64),
-        class_names=["neg", "pos"],
-        task="binary",
-        splits=np.array(["train", "valid", "test"], dtype=object)[np.arange(n) % 3],
-    )
+    return shared_labelled_set(n, seed=7, min_length=20, id_format="rec{}")
 
 
 def rewrite_dataset(path: Path, name: str, values: np.ndarray) -> None:
